@@ -14,6 +14,9 @@ do {
 } catch let error as ChassisError {
     FileHandle.standardError.write(Data("chassis: error: \(error.message)\n".utf8))
     exit(error.exitStatus)
+} catch where ChassisCommand.exitCode(for: error) == .success {
+    print(ChassisCommand.message(for: error))  // --version
+    exit(0)
 } catch {
     // Malformed chassis options: the same exit status as every other usage error.
     FileHandle.standardError.write(Data("chassis: error: \(ChassisCommand.message(for: error))\n".utf8))

@@ -195,9 +195,12 @@ typedef struct chassis_context {
  *   init    register services, read options, allocate; no threads, no sockets yet.
  *           Runs in dependency order: the services a plugin requires are registered.
  *   start   open sockets, start threads. Runs in the same order after every init succeeded.
- *   stop    close sockets, stop threads. Runs in reverse order, also for a plugin whose
- *           start never ran or failed: stop copes with a half-started state.
+ *   stop    close sockets, stop threads. Runs in reverse order for every plugin whose start
+ *           ran, also when that start failed: stop copes with a half-started state.
  *   deinit  free what init allocated. Runs in reverse order for every plugin whose init succeeded.
+ *           When an init fails, the plugins initialised before it are deinitialised (no stop:
+ *           nothing started); when a start fails, every started plugin and the failed one are
+ *           stopped, then every plugin is deinitialised.
  *   reload  (since 1.1, may be NULL) re-read options after SIGHUP.
  * init, start and reload return CHASSIS_OK or an error code with set_error. */
 typedef int (*chassis_lifecycle_fn)(chassis_context *_Nonnull ctx);

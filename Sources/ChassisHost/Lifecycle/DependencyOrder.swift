@@ -3,7 +3,7 @@
 /// form a cycle (two plugins may optionally use each other); a cycle of required services
 /// is an error that names it.
 public enum DependencyOrder {
-    public static func sort(_ manifests: [PluginManifest]) throws -> [Int] {
+    public static func sort(_ manifests: [PluginInterface]) throws -> [Int] {
         var provider: [String: (index: Int, version: UInt32)] = [:]
         for (i, m) in manifests.enumerated() {
             for p in m.provides {

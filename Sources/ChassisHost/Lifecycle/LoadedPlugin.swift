@@ -15,6 +15,8 @@ public final class LoadedPlugin: @unchecked Sendable {
     public internal(set) var options = ResolvedOptions()
     /// init returned OK and deinit has not run yet: stop and deinit are owed.
     var initSucceeded = false
+    /// start was called (it may have failed): stop is owed.
+    var startAttempted = false
     unowned let host: PluginHost
     let logger: Logger
     let context: UnsafeMutablePointer<chassis_context>

@@ -45,7 +45,7 @@ public final class PluginHost: @unchecked Sendable {
 
     private func resolveOptions(for plugins: [LoadedPlugin]) throws -> [String: ResolvedOptions] {
         let config = try configFile.map(ConfigFile.read)
-        return try OptionResolver(manifests: plugins.map(\.manifest)).resolve(
+        return try OptionResolver(manifests: plugins.map(\.manifest.interface)).resolve(
             arguments: arguments, config: config, configName: configFile ?? "config")
     }
 
@@ -54,7 +54,7 @@ public final class PluginHost: @unchecked Sendable {
     public func start() throws {
         lifecycleLock.lock()
         defer { lifecycleLock.unlock() }
-        let order = try DependencyOrder.sort(plugins.map(\.manifest))
+        let order = try DependencyOrder.sort(plugins.map(\.manifest.interface))
         plugins = order.map { plugins[$0] }
         try hostServices.register()
         for (i, plugin) in plugins.enumerated() {
@@ -71,6 +71,7 @@ public final class PluginHost: @unchecked Sendable {
         }
         for plugin in plugins {
             do {
+                plugin.startAttempted = true
                 try plugin.run(plugin.manifest.startCallback, phase: "start")
             } catch {
                 plugin.state = .failed
@@ -98,13 +99,16 @@ public final class PluginHost: @unchecked Sendable {
         teardown(plugins[...])
     }
 
-    /// stop runs for every plugin whose init succeeded (stop copes with a start that never
-    /// ran), then deinit for the same plugins, both in reverse order.
+    /// stop runs for every plugin whose start ran (even if it failed), then deinit for every
+    /// plugin whose init succeeded, both in reverse order; services and subscriptions go too.
     private func teardown(_ slice: ArraySlice<LoadedPlugin>) {
         let live = slice.filter(\.initSucceeded)
         for plugin in live.reversed() {
-            registry.publish(name: "chassis.plugin.stopping", source: "chassis", detail: "name=\(plugin.name)")
-            plugin.run(plugin.manifest.stopCallback)
+            if plugin.startAttempted {
+                registry.publish(name: "chassis.plugin.stopping", source: "chassis", detail: "name=\(plugin.name)")
+                plugin.run(plugin.manifest.stopCallback)
+                plugin.startAttempted = false
+            }
             registry.unsubscribeAll(owner: plugin.name)
             registry.unregisterAll(provider: plugin.name)
         }
@@ -159,6 +163,7 @@ public final class PluginHost: @unchecked Sendable {
             plugin.state = .initialized
             plugin.initSucceeded = true
             try checkProvides(plugin)
+            plugin.startAttempted = true
             try plugin.run(plugin.manifest.startCallback, phase: "start")
             plugin.state = .started
             registry.publish(name: "chassis.plugin.started", source: "chassis", detail: "name=\(plugin.name)")

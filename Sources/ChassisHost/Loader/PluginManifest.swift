@@ -6,6 +6,10 @@ public struct PluginManifest {
     public struct Dependency: Equatable, Sendable {
         public var service: String
         public var minVersion: UInt32
+        public init(service: String, minVersion: UInt32) {
+            self.service = service
+            self.minVersion = minVersion
+        }
     }
 
     public struct OptionDeclaration: Equatable, Sendable {
@@ -13,6 +17,12 @@ public struct PluginManifest {
         public var type: OptionType
         public var defaultValue: String?
         public var help: String
+        public init(name: String, type: OptionType, defaultValue: String?, help: String) {
+            self.name = name
+            self.type = type
+            self.defaultValue = defaultValue
+            self.help = help
+        }
     }
 
     public var name: String
@@ -24,6 +34,11 @@ public struct PluginManifest {
     public var optional: [Dependency]
     public var provides: [Dependency]
     public var options: [OptionDeclaration]
+    /// What dependency ordering and option resolution need, without the C descriptor.
+    public var interface: PluginInterface {
+        PluginInterface(name: name, requires: requires, optional: optional, provides: provides, options: options)
+    }
+
     /// The raw descriptor, for the lifecycle callbacks; never read past `size`.
     let descriptor: UnsafePointer<chassis_plugin_descriptor>
 

@@ -5,9 +5,9 @@ import Foundation
 public struct OptionResolver {
     /// `--PLUGIN-OPTION` spelling -> (plugin, option).
     private var flags: [String: (plugin: String, option: PluginManifest.OptionDeclaration)] = [:]
-    private let manifests: [PluginManifest]
+    private let manifests: [PluginInterface]
 
-    public init(manifests: [PluginManifest]) throws {
+    public init(manifests: [PluginInterface]) throws {
         self.manifests = manifests
         for manifest in manifests {
             for option in manifest.options {
@@ -109,7 +109,7 @@ public struct OptionResolver {
         }
     }
 
-    private static func known(_ manifest: PluginManifest) -> String {
+    private static func known(_ manifest: PluginInterface) -> String {
         manifest.options.isEmpty ? "the plugin declares no options" : "known: " + manifest.options.map(\.name).joined(separator: ", ")
     }
 }

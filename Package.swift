@@ -10,10 +10,15 @@ let package = Package(
         .executable(name: "chassis", targets: ["chassis"]),
         // Plugins: one dynamic library each, loaded by name at run time.
         .library(name: "hello", type: .dynamic, targets: ["HelloPlugin"]),
+        .library(name: "stats", type: .dynamic, targets: ["StatsPlugin"]),
+        .library(name: "funnel", type: .dynamic, targets: ["FunnelPlugin"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.1.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // The plugin ABI: one versioned C header.
@@ -45,7 +50,57 @@ let package = Package(
         .target(name: "HelloPlugin", dependencies: ["PluginKit", "CChassis", "CHelloServices"], path: "Plugins/Hello",
                 linkerSettings: residentPlugin),
 
+        // The MySQL protocol: framing, messages, auth, the command/response state machine.
+        .target(
+            name: "MySQLWire",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // The pool and its backlog: a NIO-free state machine.
+        .target(name: "Pooling"),
+
+        // SQL text: a tokenizer, and the digest normalizer (literals to ?).
+        .target(name: "SQLText"),
+
+        .target(
+            name: "StatsPlugin",
+            dependencies: [
+                "PluginKit", "CChassis", "SQLText",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Plugins/Stats",
+            linkerSettings: residentPlugin),
+
+        .target(
+            name: "FunnelPlugin",
+            dependencies: [
+                "PluginKit", "CChassis", "MySQLWire", "Pooling", "SQLText",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Plugins/Funnel",
+            linkerSettings: residentPlugin),
+
         .testTarget(name: "ChassisHostTests", dependencies: ["ChassisHost"]),
+        .testTarget(name: "PoolingTests", dependencies: ["Pooling"]),
+        .testTarget(
+            name: "MySQLWireTests",
+            dependencies: [
+                "MySQLWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(name: "SQLTextTests", dependencies: ["SQLText"]),
+        .testTarget(name: "StatsPluginTests", dependencies: ["StatsPlugin"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,0 +1,287 @@
+import MySQLWire
+import NIOCore
+
+/// Receives a relayed response: the funnel's client side implements it.
+/// Calls arrive on the backend's event loop; the implementation hops to its own.
+protocol RelaySink: AnyObject {
+    /// One physical packet of the response, to forward unchanged (`final` ends the response).
+    func relay(_ packet: MySQLPacket, summary: ResponseSummary?)
+    /// The end of a batch of reads: flush what was relayed.
+    func relayFlush()
+    /// The backend waits for client data (LOCAL INFILE contents).
+    func relayNeedsClientData(_ packet: MySQLPacket)
+    /// The connection broke or sent something that cannot be trusted; it is being closed.
+    func relayFailed(_ error: Error)
+}
+
+/// The backend connection's pipeline end: logs in, then either runs the funnel's own
+/// commands (reset, USE, SET, ping, lookups) or relays a client's command, following every
+/// response with CommandResponseStateMachine so it knows exactly where the response ends.
+final class BackendHandler: ChannelInboundHandler {
+    typealias InboundIn = MySQLPacket
+    typealias OutboundOut = MySQLPacket
+
+    struct Login {
+        var user: String
+        var credential: BackendCredential
+        var database: String?
+        var capabilities: CapabilityFlags
+    }
+
+    struct InternalResult {
+        var summary: ResponseSummary
+        /// The response's packets, when the caller asked for them (a query's rows).
+        var packets: [MySQLPacket]
+    }
+
+    private enum State {
+        case greeting(Login, EventLoopPromise<Greeting>)
+        case authenticating(Login, EventLoopPromise<Greeting>, Greeting, nextSequence: UInt8)
+        case idle
+        case internalCommand(EventLoopPromise<InternalResult>, collect: Bool, packets: [MySQLPacket])
+        case relaying(RelaySink)
+        case closed
+    }
+
+    struct Greeting {
+        var handshake: HandshakeV10
+        var capabilities: CapabilityFlags
+    }
+
+    private var state: State
+    private(set) var machine: CommandResponseStateMachine
+    private var context: ChannelHandlerContext?
+
+    init(login: Login, promise: EventLoopPromise<Greeting>) {
+        state = .greeting(login, promise)
+        machine = CommandResponseStateMachine(capabilities: login.capabilities)
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let packet = unwrapInboundIn(data)
+        do {
+            try handle(packet, context: context)
+        } catch {
+            fail(error, context: context)
+        }
+    }
+
+    private func handle(_ packet: MySQLPacket, context: ChannelHandlerContext) throws {
+        switch state {
+        case .greeting(let login, let promise):
+            var payload = packet.payload
+            if payload.getInteger(at: payload.readerIndex, as: UInt8.self) == ERRPacket.header {
+                throw BackendError.refused(try ERRPacket(from: &payload, capabilities: .protocol41))
+            }
+            let handshake = try HandshakeV10(from: &payload)
+            let capabilities = login.capabilities.intersection(handshake.capabilities)
+            let greeting = Greeting(handshake: handshake, capabilities: capabilities)
+            machine = CommandResponseStateMachine(capabilities: capabilities, statusFlags: handshake.statusFlags)
+            let nonce = handshake.authPluginData
+            let response = HandshakeResponse41(
+                capabilities: capabilities.union(login.database == nil ? [] : .connectWithDB),
+                maxPacketSize: 1 << 30, characterSet: CharacterSetID.utf8mb4GeneralCI,
+                username: login.user, authResponse: login.credential.scramble(nonce: nonce),
+                database: login.database, authPluginName: NativePassword.pluginName,
+                attributes: [ConnectAttribute(key: "_client_name", value: "funnel"),
+                             ConnectAttribute(key: "program_name", value: "chassis-funnel")])
+            state = .authenticating(login, promise, greeting, nextSequence: packet.sequenceID &+ 2)
+            write(response, sequenceID: packet.sequenceID &+ 1, capabilities: capabilities, context: context)
+
+        case .authenticating(let login, let promise, let greeting, let next):
+            var payload = packet.payload
+            switch payload.getInteger(at: payload.readerIndex, as: UInt8.self) {
+            case OKPacket.header:
+                state = .idle
+                promise.succeed(greeting)
+            case ERRPacket.header:
+                throw BackendError.refused(try ERRPacket(from: &payload, capabilities: greeting.capabilities))
+            case AuthSwitchRequest.header:
+                let request = try AuthSwitchRequest(from: &payload)
+                guard request.pluginName == NativePassword.pluginName else {
+                    throw BackendError.unsupportedAuth(request.pluginName)
+                }
+                var out = context.channel.allocator.buffer(capacity: 20)
+                out.writeBytes(login.credential.scramble(nonce: Array(request.pluginData.prefix(20))))
+                state = .authenticating(login, promise, greeting, nextSequence: packet.sequenceID &+ 2)
+                context.writeAndFlush(wrapOutboundOut(MySQLPacket(sequenceID: packet.sequenceID &+ 1, payload: out)), promise: nil)
+                _ = next
+            default:
+                throw BackendError.unsupportedAuth("an unexpected authentication packet")
+            }
+
+        case .internalCommand(let promise, let collect, var packets):
+            let action = try machine.backendPacket(packet)
+            if collect { packets.append(packet) }
+            switch action {
+            case .forward:
+                state = .internalCommand(promise, collect: collect, packets: packets)
+            case .forwardAndComplete(let summary):
+                state = .idle
+                promise.succeed(InternalResult(summary: summary, packets: packets))
+            case .needClientData:
+                // The funnel never sends LOAD DATA LOCAL itself: answer "no file".
+                state = .internalCommand(promise, collect: collect, packets: packets)
+                context.writeAndFlush(wrapOutboundOut(MySQLPacket(sequenceID: packet.sequenceID &+ 1,
+                                                                  payload: context.channel.allocator.buffer(capacity: 0))), promise: nil)
+                _ = try machine.clientPacket(MySQLPacket(sequenceID: packet.sequenceID &+ 1, payload: ByteBuffer()))
+            }
+
+        case .relaying(let sink):
+            switch try machine.backendPacket(packet) {
+            case .forward:
+                sink.relay(packet, summary: nil)
+            case .forwardAndComplete(let summary):
+                state = .idle
+                sink.relay(packet, summary: summary)
+            case .needClientData:
+                sink.relayNeedsClientData(packet)
+            }
+
+        case .idle:
+            // A server speaks unasked only to say it is going away (shutdown, KILL, timeout).
+            var payload = packet.payload
+            if let err = try? ERRPacket(from: &payload, capabilities: machine.capabilities) {
+                throw BackendError.refused(err)
+            }
+            throw BackendError.protocolViolation("unexpected packet while idle")
+
+        case .closed:
+            break
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if case .relaying(let sink) = state { sink.relayFlush() }
+        context.fireChannelReadComplete()
+    }
+
+    // MARK: commands (called on the channel's event loop)
+
+    /// Runs one of the funnel's own commands; the response never reaches a client.
+    func runInternal(_ payload: ByteBuffer, collect: Bool = false) -> EventLoopFuture<InternalResult> {
+        guard let context else { return closedFuture() }
+        let promise = context.eventLoop.makePromise(of: InternalResult.self)
+        guard case .idle = state else {
+            promise.fail(BackendError.protocolViolation("internal command while busy"))
+            return promise.futureResult
+        }
+        do {
+            guard try machine.commandSent(payload) == .response else {
+                state = .idle
+                context.writeAndFlush(wrapOutboundOut(MySQLPacket(sequenceID: 0, payload: payload)), promise: nil)
+                promise.succeed(InternalResult(summary: ResponseSummary(statusFlags: machine.statusFlags), packets: []))
+                return promise.futureResult
+            }
+        } catch {
+            promise.fail(error)
+            return promise.futureResult
+        }
+        state = .internalCommand(promise, collect: collect, packets: [])
+        context.writeAndFlush(wrapOutboundOut(MySQLPacket(sequenceID: 0, payload: payload)), promise: nil)
+        return promise.futureResult
+    }
+
+    /// Sends a client's command (its physical packets) and relays the response to `sink`.
+    /// Returns false when the command expects no response (the caller completes it itself).
+    func relay(_ packets: [MySQLPacket], to sink: RelaySink) throws -> Bool {
+        guard let context, case .idle = state, let first = packets.first else {
+            throw BackendError.protocolViolation("command while the connection is busy")
+        }
+        let expectation = try machine.commandSent(first.payload)
+        if expectation != .noResponse { state = .relaying(sink) }
+        for packet in packets { context.write(wrapOutboundOut(packet), promise: nil) }
+        context.flush()
+        return expectation != .noResponse
+    }
+
+    /// More physical packets of a command already sent (the tail of a >16 MiB command, or
+    /// LOCAL INFILE data), forwarded unchanged.
+    func forwardClientPackets(_ packets: [MySQLPacket]) throws {
+        guard let context else { throw BackendError.closed }
+        for packet in packets {
+            if case .relaying = state, !machine.isIdle {
+                _ = try? machine.clientPacket(packet)
+            }
+            context.write(wrapOutboundOut(packet), promise: nil)
+        }
+        context.flush()
+    }
+
+    var isIdle: Bool { if case .idle = state { return true } else { return false } }
+
+    // MARK: failure
+
+    func channelInactive(context: ChannelHandlerContext) {
+        fail(BackendError.closed, context: context)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        fail(error, context: context)
+    }
+
+    private func fail(_ error: Error, context: ChannelHandlerContext) {
+        let previous = state
+        state = .closed
+        switch previous {
+        case .greeting(_, let promise), .authenticating(_, let promise, _, _): promise.fail(error)
+        case .internalCommand(let promise, _, _): promise.fail(error)
+        case .relaying(let sink): sink.relayFailed(error)
+        case .idle, .closed: break
+        }
+        if case .closed = previous { return }
+        onClose?(error)
+        context.close(promise: nil)
+    }
+
+    /// Told once when the connection is gone, whatever the reason.
+    var onClose: ((Error) -> Void)?
+
+    private func write<M: MySQLMessage>(_ message: M, sequenceID: UInt8, capabilities: CapabilityFlags, context: ChannelHandlerContext) {
+        var buffer = context.channel.allocator.buffer(capacity: 128)
+        message.write(into: &buffer, capabilities: capabilities)
+        context.writeAndFlush(wrapOutboundOut(MySQLPacket(sequenceID: sequenceID, payload: buffer)), promise: nil)
+    }
+
+    private func closedFuture() -> EventLoopFuture<InternalResult> {
+        preconditionFailure("runInternal before the handler was added")
+    }
+}
+
+/// What the funnel logs in to a backend with: SHA1(password), recovered from the client's own
+/// login (as ProxySQL does), or the password itself when configured in clear.
+enum BackendCredential: Sendable {
+    case stage1([UInt8])
+
+    init(password: String) {
+        self = .stage1(password.isEmpty ? [] : NativePassword.stage1(password: password))
+    }
+
+    func scramble(nonce: [UInt8]) -> [UInt8] {
+        switch self {
+        case .stage1(let hash): return hash.isEmpty ? [] : NativePassword.scramble(stage1: hash, nonce: nonce)
+        }
+    }
+}
+
+enum BackendError: Error, CustomStringConvertible {
+    case refused(ERRPacket)
+    case unsupportedAuth(String)
+    case protocolViolation(String)
+    case closed
+    case timeout
+    case noCredential(String)
+
+    var description: String {
+        switch self {
+        case .refused(let err): return "backend refused: \(err.errorCode) \(err.message)"
+        case .unsupportedAuth(let name): return "backend asked for authentication plugin \(name), which the funnel does not speak"
+        case .protocolViolation(let what): return "backend protocol violation: \(what)"
+        case .closed: return "backend connection closed"
+        case .timeout: return "backend connect timeout"
+        case .noCredential(let user): return "no password known for user \(user) yet (log in once as that user, or configure its password in clear)"
+        }
+    }
+}

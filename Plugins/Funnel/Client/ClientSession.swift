@@ -1,0 +1,624 @@
+import MySQLWire
+import NIOCore
+import Pooling
+
+/// One client connection: the greeting and authentication, then the command loop, which
+/// borrows a backend connection from the pool for a transaction (or the whole session),
+/// relays the response packet by packet, and gives the connection back only in a known state.
+///
+/// Everything here runs on the client channel's event loop. Relay callbacks arrive on the
+/// backend's loop and either write to the client channel (thread-safe) or hop here.
+final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable {
+    typealias InboundIn = MySQLPacket
+    typealias OutboundOut = MySQLPacket
+
+    /// What the funnel offers clients: what it can relay unchanged from its backend connections.
+    static let offeredCapabilities: CapabilityFlags = [
+        .longPassword, .foundRows, .longFlag, .connectWithDB, .localFiles, .ignoreSpace, .protocol41, .interactive,
+        .transactions, .secureConnection, .multiStatements, .multiResults, .psMultiResults, .pluginAuth,
+        .connectAttrs, .pluginAuthLenencClientData, .sessionTrack,
+    ]
+
+    private enum Phase {
+        case greeted
+        case lookingUp
+        case switchingAuth(HandshakeResponse41, UserEntry)
+        case command
+        case closed
+    }
+
+    /// The command in flight.
+    private struct Command {
+        var code: UInt8
+        var firstSequenceID: UInt8
+        /// Packets not sent to a backend yet (all of them until a connection is attached).
+        var pending: [MySQLPacket]
+        /// The client's last packet was 0xFFFFFF bytes long: the next one continues it.
+        var continues: Bool
+        var sent = false
+        var startedAt: NIODeadline
+    }
+
+    let id: UInt32
+    private let server: FunnelRuntime
+    private var context: ChannelHandlerContext!
+    /// For the relay callbacks on backend loops: a context must not be touched off its loop.
+    private var channel: Channel!
+    private var eventLoop: EventLoop!
+    private var phase = Phase.greeted
+    private let nonce: [UInt8]
+    private(set) var capabilities: CapabilityFlags = []
+    private var handshakeCollation: UInt8 = CharacterSetID.utf8mb4GeneralCI
+    private(set) var userName = ""
+    private var admitted = false
+    private var poolMode = PoolMode.transaction
+    private(set) var database: String?
+    private var variables = SessionVariables()
+    private(set) var pins: Set<PinReason> = []
+    private var backend: BackendConnection?
+    private var waiting: RequestID?
+    private var current: Command?
+    private var queued: [MySQLPacket] = []
+    private var lastStatus: ServerStatusFlags = .autocommit
+    private var uploadingLocalFile = false
+    /// The backend of an open transaction died: refuse everything but ROLLBACK, so the rest
+    /// of that transaction never runs in autocommit on another connection.
+    private var transactionLost = false
+    /// Where the relay got to in the current response (backend loop only).
+    private var relayedPackets = 0
+    private var lastRelayedSequenceID: UInt8 = 0
+    private(set) var remoteAddress = ""
+
+    init(id: UInt32, server: FunnelRuntime) {
+        self.id = id
+        self.server = server
+        nonce = (0..<20).map { _ in UInt8.random(in: 33...126) }
+    }
+
+    // MARK: greeting and authentication
+
+    func channelActive(context: ChannelHandlerContext) {
+        self.context = context
+        channel = context.channel
+        eventLoop = context.eventLoop
+        remoteAddress = context.remoteAddress?.ipAddress ?? "unknown"
+        let greeting = HandshakeV10(serverVersion: "5.5.5-" + server.configuration.serverVersion, connectionID: id,
+                                    authPluginData: nonce, capabilities: Self.offeredCapabilities,
+                                    characterSet: CharacterSetID.utf8mb4GeneralCI, statusFlags: .autocommit,
+                                    authPluginName: NativePassword.pluginName)
+        send(greeting, sequenceID: 0)
+        context.flush()
+        server.clients.add(self)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let packet = unwrapInboundIn(data)
+        do {
+            switch phase {
+            case .greeted: try handshakeResponse(packet)
+            case .switchingAuth(let response, let user): authSwitchResponse(packet, response: response, user: user)
+            case .command: commandPacket(packet)
+            case .lookingUp, .closed: break
+            }
+        } catch {
+            fatal(ERRPacket(errorCode: 1043, sqlState: "08S01", message: "Bad handshake: \(error)"), sequenceID: packet.sequenceID &+ 1)
+        }
+    }
+
+    private func handshakeResponse(_ packet: MySQLPacket) throws {
+        var payload = packet.payload
+        if payload.readableBytes == 32 {
+            // An SSLRequest: the funnel does not offer TLS, so a client that insists cannot go on.
+            fatal(ERRPacket(errorCode: 1043, sqlState: "08S01", message: "funnel: TLS is not supported on this port"),
+                  sequenceID: packet.sequenceID &+ 1)
+            return
+        }
+        let response = try HandshakeResponse41(from: &payload)
+        capabilities = response.capabilities.intersection(Self.offeredCapabilities)
+        handshakeCollation = response.characterSet
+        userName = response.username
+        phase = .lookingUp
+        let loop = context.eventLoop
+        server.users.find(response.username, on: loop).hop(to: loop).whenComplete { result in
+            guard case .lookingUp = self.phase else { return }
+            guard case .success(let user?) = result else {
+                if case .failure(let error) = result { self.server.log(.warning, "user lookup for '\(response.username)' failed: \(error)") }
+                self.accessDenied(usingPassword: !response.authResponse.isEmpty, sequenceID: packet.sequenceID &+ 1)
+                return
+            }
+            if let plugin = response.authPluginName, plugin != NativePassword.pluginName {
+                // Ask the client to answer our nonce with mysql_native_password instead.
+                self.phase = .switchingAuth(response, user)
+                self.send(AuthSwitchRequest(pluginName: NativePassword.pluginName, pluginData: self.nonce + [0]),
+                          sequenceID: packet.sequenceID &+ 1)
+                self.context.flush()
+            } else {
+                self.finishLogin(response, user: user, authResponse: response.authResponse, sequenceID: packet.sequenceID &+ 1)
+            }
+        }
+    }
+
+    private func authSwitchResponse(_ packet: MySQLPacket, response: HandshakeResponse41, user: UserEntry) {
+        var payload = packet.payload
+        let answer = payload.readBytes(length: payload.readableBytes) ?? []
+        finishLogin(response, user: user, authResponse: answer, sequenceID: packet.sequenceID &+ 1)
+    }
+
+    private func finishLogin(_ response: HandshakeResponse41, user: UserEntry, authResponse: [UInt8], sequenceID: UInt8) {
+        guard let stage1 = NativePassword.verify(response: authResponse, nonce: nonce, storedHash: user.storedHash) else {
+            accessDenied(usingPassword: !authResponse.isEmpty, sequenceID: sequenceID)
+            return
+        }
+        if let refusal = server.coordinator.admit(user: user.name) {
+            server.events.publishIfWanted(.backlogRefused) { "client=\(self.id) user=\(user.name) reason=\(refusal)" }
+            fatal(Self.tooManyConnections(refusal, user: user.name), sequenceID: sequenceID)
+            return
+        }
+        admitted = true
+        server.credentials[user.name] = .stage1(stage1)
+        userName = user.name
+        poolMode = server.configuration.poolMode(for: user.name)
+        database = response.database.flatMap { $0.isEmpty ? nil : $0 } ?? user.defaultDatabase
+        variables = SessionVariables(handshakeCollation: handshakeCollation)
+        phase = .command
+        send(OKPacket(statusFlags: .autocommit), sequenceID: sequenceID)
+        context.flush()
+        server.events.publishIfWanted(.clientConnected) { "client=\(self.id) user=\(user.name) address=\(self.remoteAddress)" }
+    }
+
+    private func accessDenied(usingPassword: Bool, sequenceID: UInt8) {
+        fatal(ERRPacket(errorCode: 1045, sqlState: "28000",
+                        message: "Access denied for user '\(userName)'@'\(remoteAddress)' (using password: \(usingPassword ? "YES" : "NO"))"),
+              sequenceID: sequenceID)
+    }
+
+    static func tooManyConnections(_ refusal: ClientAdmission.Refusal, user: String) -> ERRPacket {
+        switch refusal {
+        case .tooManyClientsForUser:
+            return ERRPacket(errorCode: 1203, sqlState: "42000",
+                             message: "User \(user) already has more than 'max_user_connections' active connections")
+        case .tooManyClients:
+            return ERRPacket(errorCode: 1040, sqlState: "08004", message: "Too many connections")
+        }
+    }
+
+    // MARK: the command loop
+
+    private func commandPacket(_ packet: MySQLPacket) {
+        if uploadingLocalFile {
+            uploadingLocalFile = packet.payload.readableBytes > 0
+            forwardToBackend([packet])
+            return
+        }
+        if var command = current {
+            guard command.continues else {
+                queued.append(packet)   // a pipelined command waits for the response in flight
+                return
+            }
+            command.continues = packet.isContinued
+            if command.sent { forwardToBackend([packet]) } else { command.pending.append(packet) }
+            current = command
+            return
+        }
+        start(packet)
+    }
+
+    private func start(_ packet: MySQLPacket) {
+        guard let code = packet.payload.getInteger(at: packet.payload.readerIndex, as: UInt8.self) else {
+            fatal(ERRPacket(errorCode: 1047, sqlState: "08S01", message: "Unknown command"), sequenceID: packet.sequenceID &+ 1)
+            return
+        }
+        current = Command(code: code, firstSequenceID: packet.sequenceID, pending: [packet], continues: packet.isContinued,
+                          startedAt: .now())
+        if transactionLost && !isRollback(code: code, packet: packet) && code != CommandCode.quit.rawValue && code != CommandCode.ping.rawValue {
+            replyAndFinish(ERRPacket(errorCode: PoolErrors.transactionLost, sqlState: "40001",
+                                     message: "funnel: the backend connection of this transaction was lost, so the server rolled it back; send ROLLBACK to go on"))
+            return
+        }
+        switch CommandCode(rawValue: code) {
+        case .quit:
+            context.close(promise: nil)
+        case .ping:
+            replyAndFinish(OKPacket(statusFlags: lastStatus))
+        case .resetConnection:
+            // Reset here, not on the backend: the pool resets the connection itself (and keeps
+            // session tracking on), so a client's reset never leaves a connection untracked.
+            detachBackend(.needsReset)
+            clearSessionState()
+            replyAndFinish(OKPacket(statusFlags: .autocommit))
+        case .changeUser:
+            changeUser(packet)
+        case .stmtClose where backend == nil, .stmtSendLongData where backend == nil:
+            finishCommand(nil)   // no statement can exist without a pinned connection; no reply is due
+        case .query where transactionLost:
+            transactionLost = false
+            replyAndFinish(OKPacket(statusFlags: .autocommit))
+        default:
+            notePins(code: code, packet: packet)
+            withBackend { self.sendCurrent(to: $0) }
+        }
+    }
+
+    private func isRollback(code: UInt8, packet: MySQLPacket) -> Bool {
+        guard code == CommandCode.query.rawValue else { return false }
+        var payload = packet.payload
+        payload.moveReaderIndex(forwardBy: 1)
+        return QueryAnalysis.isRollback(payload)
+    }
+
+    /// State the next statement creates on its connection that cannot move to another one.
+    private func notePins(code: UInt8, packet: MySQLPacket) {
+        guard poolMode == .transaction else { return }
+        switch CommandCode(rawValue: code) {
+        case .query:
+            var sql = packet.payload
+            sql.moveReaderIndex(forwardBy: 1)
+            for reason in QueryAnalysis.pins(sql, multiStatementsAllowed: capabilities.contains(.multiStatements)) { pin(reason) }
+        case .stmtPrepare: pin(.preparedStatement)
+        case .setOption: pin(.setOption)
+        default: break
+        }
+    }
+
+    private func pin(_ reason: PinReason) {
+        guard pins.insert(reason).inserted else { return }
+        server.events.publishIfWanted(.pinned) { "client=\(self.id) user=\(self.userName) reason=\(reason.rawValue)" }
+        server.pinCounter(reason)
+    }
+
+    // MARK: getting a backend connection
+
+    private func withBackend(_ then: @escaping (BackendConnection) -> Void) {
+        if let backend { return then(backend) }
+        let loop = context.eventLoop
+        waiting = server.coordinator.acquire(user: userName, database: database, loop: loop) { result in
+            loop.execute { self.acquired(result, then: then) }
+        }
+    }
+
+    private func acquired(_ result: Result<(BackendConnection, Lease), PoolFailure>, then: @escaping (BackendConnection) -> Void) {
+        waiting = nil
+        guard case .command = phase, current != nil else {
+            if case .success(let (connection, _)) = result { server.coordinator.release(connection, .clean) }
+            return
+        }
+        switch result {
+        case .failure(let failure):
+            replyAndFinish(PoolErrors.packet(for: failure))
+        case .success(let (connection, lease)):
+            backend = connection
+            prepare(connection, needsPing: lease.needsPing).hop(to: context.eventLoop).whenComplete { outcome in
+                guard case .command = self.phase, self.backend === connection else { return }
+                switch outcome {
+                case .success:
+                    then(connection)
+                case .failure(BackendError.refused(let err)):
+                    // USE of a missing database, a SET the server refused: the client's answer.
+                    self.detachBackend(.needsReset)
+                    self.replyAndFinish(err)
+                case .failure(let error):
+                    self.server.log(.warning, "backend \(connection.backend) failed while preparing a hand-over: \(error)")
+                    self.backend = nil
+                    self.server.coordinator.release(connection, .close)
+                    self.withBackend(then)   // a stale connection: try another one
+                }
+            }
+        }
+    }
+
+    /// Brings the connection to the client's session state: ping after a long idle, the
+    /// client's schema, and the tracked variables that differ.
+    private func prepare(_ connection: BackendConnection, needsPing: Bool) -> EventLoopFuture<Void> {
+        var step = connection.eventLoop.makeSucceededVoidFuture()
+        let allocator = connection.channel.allocator
+        if needsPing {
+            step = step.flatMap {
+                var payload = allocator.buffer(capacity: 1)
+                payload.writeInteger(CommandCode.ping.rawValue)
+                return connection.run(payload).flatMapThrowing { try BackendConnection.requireOK($0) }
+            }
+        }
+        if let database, connection.schema != database {
+            step = step.flatMap {
+                var payload = allocator.buffer(capacity: database.utf8.count + 1)
+                ComInitDB(schema: database).write(into: &payload, capabilities: connection.capabilities)
+                return connection.run(payload).flatMapThrowing { result in
+                    try BackendConnection.requireOK(result)
+                    connection.schema = database
+                }
+            }
+        }
+        let wanted = variables
+        if let statement = wanted.statement(toTransform: connection.variables) {
+            step = step.flatMap {
+                connection.query(statement).flatMapThrowing { result in
+                    try BackendConnection.requireOK(result)
+                    connection.variables = wanted
+                }
+            }
+        }
+        return step
+    }
+
+    private func sendCurrent(to connection: BackendConnection) {
+        guard var command = current else { return }
+        let packets = command.pending
+        command.pending = []
+        command.sent = true
+        current = command
+        connection.eventLoop.execute {
+            self.relayedPackets = 0
+            do {
+                if try !connection.handler.relay(packets, to: self) {
+                    self.eventLoop.execute { self.finishCommand(nil) }
+                }
+            } catch {
+                self.relayFailed(error)
+            }
+        }
+    }
+
+    private func forwardToBackend(_ packets: [MySQLPacket]) {
+        guard let connection = backend else { return }
+        connection.eventLoop.execute {
+            do { try connection.handler.forwardClientPackets(packets) } catch { self.relayFailed(error) }
+        }
+    }
+
+    // MARK: relaying (called on the backend's event loop)
+
+    func relay(_ packet: MySQLPacket, summary: ResponseSummary?) {
+        relayedPackets += 1
+        lastRelayedSequenceID = packet.sequenceID
+        var out = packet
+        if summary != nil, !capabilities.contains(.sessionTrack) {
+            out = Self.withoutSessionTrack(packet, backendCapabilities: BackendConnector.capabilities)
+        }
+                if let summary {
+            channel.writeAndFlush(out, promise: nil)
+            eventLoop.execute { self.finishCommand(summary) }
+        } else {
+            channel.write(out, promise: nil)
+            if !channel.isWritable, let backend {
+                // Backpressure: stop reading the backend until the client drains.
+                backend.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
+            }
+        }
+    }
+
+    func relayFlush() {
+        channel.flush()
+    }
+
+    func relayNeedsClientData(_ packet: MySQLPacket) {
+        guard capabilities.contains(.localFiles) else {
+            // The client cannot send files: answer "no file" for it; the server replies with an error.
+            let empty = MySQLPacket(sequenceID: packet.sequenceID &+ 1, payload: ByteBuffer())
+            if let backend { try? backend.handler.forwardClientPackets([empty]) }
+            return
+        }
+        channel.writeAndFlush(packet, promise: nil)
+        eventLoop.execute {
+            self.uploadingLocalFile = true
+            self.pin(.localInfile)
+        }
+    }
+
+    func relayFailed(_ error: Error) {
+        let sequenceID = relayedPackets > 0 ? lastRelayedSequenceID &+ 1 : nil
+        eventLoop.execute { self.backendLost(error, sequenceID: sequenceID) }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable, let backend {
+            backend.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    /// A client that does not speak CLIENT_SESSION_TRACK must not see the session-state block.
+    static func withoutSessionTrack(_ packet: MySQLPacket, backendCapabilities: CapabilityFlags) -> MySQLPacket {
+        var payload = packet.payload
+        guard payload.getInteger(at: payload.readerIndex, as: UInt8.self) == OKPacket.header,
+              var ok = try? OKPacket(from: &payload, capabilities: backendCapabilities) else { return packet }
+        ok.sessionStateChanges = []
+        ok.statusFlags.remove(.sessionStateChanged)
+        var out = ByteBuffer()
+        ok.write(into: &out, capabilities: backendCapabilities.subtracting(.sessionTrack))
+        return MySQLPacket(sequenceID: packet.sequenceID, payload: out)
+    }
+
+    // MARK: after a response
+
+    private func finishCommand(_ summary: ResponseSummary?) {
+        if let summary, let connection = backend {
+            lastStatus = summary.statusFlags
+            apply(summary, to: connection)
+            if let started = current?.startedAt {
+                server.recordQuery(backend: connection.backend, nanoseconds: UInt64((NIODeadline.now() - started).nanoseconds),
+                                   failed: summary.isError)
+            }
+        }
+        current = nil
+        releaseIfDone()
+        while current == nil, !queued.isEmpty, case .command = phase {
+            commandPacket(queued.removeFirst())
+        }
+    }
+
+    private func apply(_ summary: ResponseSummary, to connection: BackendConnection) {
+        var tracked = false
+        var stateChanged = false
+        for change in summary.sessionStateChanges {
+            switch change {
+            case .systemVariable(let name, let value):
+                if BackendConnector.trackedVariables.contains(name) {
+                    variables[name] = value
+                    connection.variables[name] = value
+                    tracked = true
+                } else {
+                    pin(.sessionState)
+                }
+            case .schema(let name):
+                database = name
+                connection.schema = name
+                tracked = true
+            case .stateChange(let changed):
+                stateChanged = stateChanged || changed
+            default:
+                break
+            }
+        }
+        if stateChanged && !tracked && poolMode == .transaction { pin(.sessionState) }
+        if summary.preparedStatement != nil, poolMode == .transaction { pin(.preparedStatement) }
+        if summary.statusFlags.contains(.cursorExists), poolMode == .transaction { pin(.cursor) }
+    }
+
+    /// Transaction pooling: the connection goes back after a transaction or an autocommit
+    /// statement, decided from the server's status flags, never from the SQL text.
+    private func releaseIfDone() {
+        guard poolMode == .transaction, pins.isEmpty, !lastStatus.contains(.inTransaction), backend != nil else { return }
+        detachBackend(.clean)
+    }
+
+    private func detachBackend(_ disposition: ReleaseDisposition) {
+        guard let connection = backend else { return }
+        backend = nil
+        connection.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
+        server.coordinator.release(connection, disposition)
+    }
+
+    private func backendLost(_ error: Error, sequenceID: UInt8?) {
+        guard case .command = phase else { return }
+        let hadTransaction = lastStatus.contains(.inTransaction)
+        if let connection = backend {
+            server.log(.warning, "client \(id): backend \(connection.backend) connection lost: \(error)")
+        }
+        backend = nil   // the pool hears of the loss from the connection itself
+        lastStatus = .autocommit
+        pins = []
+        if hadTransaction { transactionLost = true }
+        if let command = current {
+            let err = ERRPacket(errorCode: PoolErrors.backendLost, sqlState: "HY000",
+                                message: "funnel: lost connection to the backend during the query\(hadTransaction ? "; the transaction was rolled back" : "")")
+            send(err, sequenceID: sequenceID ?? command.firstSequenceID &+ 1)
+            context.flush()
+            current = nil
+            uploadingLocalFile = false
+            while current == nil, !queued.isEmpty { commandPacket(queued.removeFirst()) }
+        }
+    }
+
+    // MARK: COM_CHANGE_USER
+
+    private func changeUser(_ packet: MySQLPacket) {
+        var payload = packet.payload
+        guard let request = try? ComChangeUser(from: &payload, capabilities: capabilities) else {
+            replyAndFinish(ERRPacket(errorCode: 1047, sqlState: "08S01", message: "Malformed COM_CHANGE_USER"))
+            return
+        }
+        let loop = context.eventLoop
+        server.users.find(request.username, on: loop).hop(to: loop).whenComplete { result in
+            guard case .command = self.phase else { return }
+            guard case .success(let user?) = result,
+                  request.authPluginName == nil || request.authPluginName == NativePassword.pluginName,
+                  let stage1 = NativePassword.verify(response: request.authResponse, nonce: self.nonce, storedHash: user.storedHash) else {
+                self.userName = request.username
+                self.accessDenied(usingPassword: !request.authResponse.isEmpty, sequenceID: packet.sequenceID &+ 1)
+                return
+            }
+            self.detachBackend(self.lastStatus.contains(.inTransaction) ? .close : .needsReset)
+            if self.admitted { self.server.coordinator.leave(user: self.userName); self.admitted = false }
+            if let refusal = self.server.coordinator.admit(user: user.name) {
+                self.fatal(Self.tooManyConnections(refusal, user: user.name), sequenceID: packet.sequenceID &+ 1)
+                return
+            }
+            self.admitted = true
+            self.server.credentials[user.name] = .stage1(stage1)
+            self.userName = user.name
+            self.poolMode = self.server.configuration.poolMode(for: user.name)
+            if let charset = request.characterSet { self.handshakeCollation = UInt8(truncatingIfNeeded: charset) }
+            self.clearSessionState()
+            self.database = request.schema.isEmpty ? user.defaultDatabase : request.schema
+            self.replyAndFinish(OKPacket(statusFlags: .autocommit))
+        }
+    }
+
+    private func clearSessionState() {
+        variables = SessionVariables(handshakeCollation: handshakeCollation)
+        pins = []
+        transactionLost = false
+        lastStatus = .autocommit
+    }
+
+    // MARK: the end
+
+    func channelInactive(context: ChannelHandlerContext) {
+        let wasCommand: Bool
+        if case .command = phase { wasCommand = true } else { wasCommand = false }
+        phase = .closed
+        if let waiting { server.coordinator.cancel(waiting) }
+        waiting = nil
+        if backend != nil {
+            // Mid-response or mid-transaction the connection's state is unknown: close it, and the
+            // server rolls back. Pinned or session-pooled ones are reset; the rest are clean.
+            let disposition: ReleaseDisposition
+            if current != nil || lastStatus.contains(.inTransaction) || uploadingLocalFile {
+                disposition = .close
+            } else if !pins.isEmpty || poolMode == .session {
+                disposition = .needsReset
+            } else {
+                disposition = .clean
+            }
+            detachBackend(disposition)
+        }
+        if admitted { server.coordinator.leave(user: userName) }
+        admitted = false
+        server.clients.remove(self)
+        if wasCommand {
+            server.events.publishIfWanted(.clientDisconnected) { "client=\(self.id) user=\(self.userName)" }
+        }
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        if case .command = phase {
+            server.log(.info, "client \(id): closing after \(error)")
+        }
+        context.close(promise: nil)
+    }
+
+    // MARK: writing
+
+    private func replyAndFinish<M: MySQLMessage>(_ message: M) {
+        let sequenceID = (current?.firstSequenceID ?? 0) &+ 1
+        send(message, sequenceID: sequenceID)
+        context.flush()
+        finishCommand(nil)
+    }
+
+    private func send<M: MySQLMessage>(_ message: M, sequenceID: UInt8) {
+        var payload = context.channel.allocator.buffer(capacity: 64)
+        message.write(into: &payload, capabilities: capabilities.isEmpty ? Self.offeredCapabilities : capabilities)
+        context.write(wrapOutboundOut(MySQLPacket(sequenceID: sequenceID, payload: payload)), promise: nil)
+    }
+
+    /// An error after which the connection cannot go on (handshake failures, as MariaDB does).
+    private func fatal(_ err: ERRPacket, sequenceID: UInt8) {
+        send(err, sequenceID: sequenceID)
+        context.flush()
+        phase = .closed
+        context.close(promise: nil)
+    }
+
+    /// The funnel is stopping: close the client (its backend connection goes back as usual).
+    func closeFromServer() {
+        guard let context else { return }
+        context.eventLoop.execute { context.close(promise: nil) }
+    }
+
+    // MARK: inspection (any thread, approximate)
+
+    var isPinned: Bool { !pins.isEmpty }
+    var hasBackend: Bool { backend != nil }
+}

@@ -1,0 +1,73 @@
+import MySQLWire
+import NIOConcurrencyHelpers
+import NIOCore
+import Pooling
+
+/// The users the funnel knows: those of the config, and (with a lookup account, as PgBouncer's
+/// auth_query) any other user whose mysql_native_password hash the backend's mysql.user holds.
+/// Looked-up users are cached for a minute, so a login storm costs one lookup per user.
+final class UserDirectory: @unchecked Sendable {
+    private let configured: [String: UserEntry]
+    private let lookupUser: String?
+    private let lookupCredential: BackendCredential
+    private let backend: HostPort
+    private let connector: BackendConnector
+    private let lock = NIOLock()
+    private var cache: [String: (entry: UserEntry?, expires: NIODeadline)] = [:]
+    private static let cacheLifetime = TimeAmount.seconds(60)
+
+    init(configuration: FunnelConfiguration, connector: BackendConnector) {
+        var byName: [String: UserEntry] = [:]
+        for user in configuration.users { byName[user.name] = user }
+        configured = byName
+        lookupUser = configuration.authUser
+        lookupCredential = BackendCredential(password: configuration.authPassword)
+        backend = configuration.backends[0]
+        self.connector = connector
+    }
+
+    func find(_ name: String, on loop: EventLoop) -> EventLoopFuture<UserEntry?> {
+        if let entry = configured[name] { return loop.makeSucceededFuture(entry) }
+        guard let lookupUser else { return loop.makeSucceededFuture(nil) }
+        if let cached = lock.withLock({ cache[name] }), cached.expires > .now() {
+            return loop.makeSucceededFuture(cached.entry)
+        }
+        let sql = "SELECT IF(authentication_string = '', Password, authentication_string) FROM mysql.user "
+            + "WHERE User = '\(Self.escape(name))' AND plugin IN ('mysql_native_password', '') "
+            + "ORDER BY Host = '%' DESC LIMIT 1"
+        return connector.connect(id: ConnectionID(0), backend: BackendID(backend.description), address: backend,
+                                 user: lookupUser, credential: lookupCredential, database: nil, on: loop)
+            .flatMap { connection in
+                connection.query(sql, collect: true).always { _ in connection.quit() }
+            }
+            .flatMapThrowing { result -> UserEntry? in
+                try BackendConnection.requireOK(result)
+                guard let hashText = Self.firstValue(result.packets) else { return nil }
+                let hash: [UInt8]
+                if hashText.isEmpty { hash = [] } else {
+                    guard let parsed = NativePassword.storedHash(fromHashString: hashText) else { return nil }
+                    hash = parsed
+                }
+                return UserEntry(name: name, storedHash: hash)
+            }
+            .map { entry in
+                self.lock.withLock { self.cache[name] = (entry, .now() + Self.cacheLifetime) }
+                return entry
+            }
+    }
+
+    /// The first column of the first row of a text result set: the packets are the column
+    /// count, one column definition, EOF, the rows, EOF.
+    private static func firstValue(_ packets: [MySQLPacket]) -> String? {
+        guard packets.count >= 5 else { return nil }
+        var row = packets[3].payload
+        guard let decoded = try? TextRow(from: &row, columnCount: 1), let value = decoded.values.first ?? nil else { return nil }
+        return String(buffer: value)
+    }
+
+    private static func escape(_ s: String) -> String {
+        s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "''")
+    }
+}
+
+import Foundation

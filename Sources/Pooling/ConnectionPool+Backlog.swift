@@ -1,0 +1,335 @@
+/// What keeps a new connection from being opened on a backend for a user.
+struct OpenBlockers: OptionSet {
+    let rawValue: UInt8
+    static let unavailable = OpenBlockers(rawValue: 1)
+    static let backend = OpenBlockers(rawValue: 2)
+    static let global = OpenBlockers(rawValue: 4)
+    static let user = OpenBlockers(rawValue: 8)
+}
+
+extension ConnectionPool {
+    func userRecord(_ name: String) -> UserRecord {
+        if let user = users[name] { return user }
+        let user = UserRecord(name: name)
+        users[name] = user
+        return user
+    }
+
+    func poolRecord(_ backend: BackendRecord, _ user: UserRecord) -> PoolRecord {
+        if let pool = backend.pools[user.name] { return pool }
+        let pool = PoolRecord(backend: backend, user: user)
+        backend.pools[user.name] = pool
+        user.pools[backend.id] = pool
+        return pool
+    }
+
+    func userLimit(_ user: String) -> Int? {
+        configuration.userConnectionLimits.isEmpty ? configuration.maxConnectionsPerUser : configuration.userLimit(user)
+    }
+
+    /// The first available candidate for which `body` returns a value.
+    func firstCandidate<T>(_ selection: BackendSelection, _ body: (BackendRecord) -> T?) -> T? {
+        switch selection {
+        case .ordered(let ids):
+            for id in ids {
+                if let backend = backends[id], backend.isAvailable, let result = body(backend) { return result }
+            }
+        case .any:
+            for backend in backendOrder where backend.isAvailable {
+                if let result = body(backend) { return result }
+            }
+        }
+        return nil
+    }
+
+    func isDatabaseFull(_ database: String?) -> Bool {
+        guard let database, configuration.hasDatabaseLimits, let max = configuration.databaseLimit(database) else { return false }
+        return databaseInUse[database, default: 0] >= max
+    }
+
+    func openBlockers(_ backend: BackendRecord, _ user: UserRecord) -> OpenBlockers {
+        var blockers: OpenBlockers = []
+        if !backend.isAvailable { blockers.insert(.unavailable) }
+        if backend.counts.total >= backend.configuration.maxConnections { blockers.insert(.backend) }
+        if let max = configuration.maxConnections, totals.total >= max { blockers.insert(.global) }
+        if let max = userLimit(user.name), user.counts.total >= max { blockers.insert(.user) }
+        return blockers
+    }
+
+    /// An idle connection, preferring one of the few most recent whose schema already matches.
+    func pickIdle(_ pool: PoolRecord, for database: String?) -> ConnectionRecord? {
+        guard let newest = pool.idle.last else { return nil }
+        if newest.schema == database || database == nil { return newest }
+        var index = pool.idle.count - 2
+        let stop = max(0, pool.idle.count - 4)
+        while index >= stop {
+            if pool.idle[index].schema == database { return pool.idle[index] }
+            index -= 1
+        }
+        return newest
+    }
+
+    func backlogRefusal(_ user: UserRecord) -> BacklogLimit? {
+        if let max = configuration.maxWaiting, waiters.count >= max { return .global(max: max) }
+        if let max = configuration.maxWaitingPerUser, user.waiting >= max { return .user(user.name, max: max) }
+        return nil
+    }
+
+    func pressure(user: UserRecord, database: String?, backends selection: BackendSelection) -> PoolPressure {
+        let first = firstCandidate(selection) { $0 }
+        func make(_ limit: PoolLimit?, inUse: Int, open: Int, waiting: Int) -> PoolPressure {
+            PoolPressure(limit: limit, backend: first?.id, user: user.name, database: database,
+                         inUse: inUse, open: open, waiting: waiting)
+        }
+        if let database, let max = configuration.databaseLimit(database), databaseInUse[database, default: 0] >= max {
+            let inUse = databaseInUse[database, default: 0]
+            return make(.database(database, max: max), inUse: inUse, open: inUse, waiting: databaseWaiting[database, default: 0])
+        }
+        if let backend = first {
+            let blockers = openBlockers(backend, user)
+            if blockers.contains(.user), let max = userLimit(user.name) {
+                return make(.user(user.name, max: max), inUse: user.counts.leased, open: user.counts.total, waiting: user.waiting)
+            }
+            if blockers.contains(.backend) {
+                return make(.backend(backend.id, max: backend.configuration.maxConnections), inUse: backend.counts.leased,
+                            open: backend.counts.total, waiting: backend.waitingFirstChoice)
+            }
+            if blockers.contains(.global), let max = configuration.maxConnections {
+                return make(.global(max: max), inUse: totals.leased, open: totals.total, waiting: waiters.count)
+            }
+        }
+        let pool = first.flatMap { $0.pools[user.name] }
+        return make(nil, inUse: pool?.counts.leased ?? 0, open: pool?.counts.total ?? 0, waiting: user.waiting)
+    }
+
+    // MARK: The backlog
+
+    func enqueue(_ id: RequestID, user: UserRecord, database: String?, backends selection: BackendSelection,
+                 now: PoolInstant, deadline: PoolInstant) -> Waiter {
+        let waiter = Waiter(id: id, user: user, database: database, backends: selection, enqueuedAt: now,
+                            deadline: deadline, sequence: nextSequence)
+        nextSequence += 1
+        waiters[id] = waiter
+        user.queue.append(waiter)
+        user.waiting += 1
+        if !user.inRing {
+            user.inRing = true
+            ring.append(user)
+        }
+        if let first = firstCandidate(selection, { $0 }) {
+            waiter.firstChoice = first
+            first.waitingFirstChoice += 1
+        }
+        if let database { databaseWaiting[database, default: 0] += 1 }
+        user.requests.queued += 1
+        requests.queued += 1
+        user.requests.maxWaitingSeen = max(user.requests.maxWaitingSeen, user.waiting)
+        requests.maxWaitingSeen = max(requests.maxWaitingSeen, waiters.count)
+        return waiter
+    }
+
+    /// The request leaves the backlog (served, failed, cancelled); its pending connect becomes
+    /// an orphan that another request may adopt.
+    func finish(_ waiter: Waiter) {
+        waiter.isWaiting = false
+        waiters[waiter.id] = nil
+        waiter.pending?.openedFor = nil
+        waiter.pending = nil
+        waiter.evicting?.evictedFor = nil
+        waiter.evicting = nil
+        waiter.firstChoice?.waitingFirstChoice -= 1
+        waiter.firstChoice = nil
+        if let database = waiter.database {
+            let left = databaseWaiting[database, default: 1] - 1
+            databaseWaiting[database] = left == 0 ? nil : left
+        }
+        let user = waiter.user
+        user.waiting -= 1
+        user.queue.tidy(live: user.waiting)
+        if user.waiting == 0 { ringHasIdleUsers = true }
+    }
+
+    func handOver(_ waiter: Waiter, _ connection: ConnectionRecord, now: PoolInstant, into actions: inout PoolActions) {
+        let waited = now.duration(since: waiter.enqueuedAt)
+        waiter.user.requests.servedAfterWait += 1
+        waiter.user.requests.totalWait.nanoseconds += waited.nanoseconds
+        requests.servedAfterWait += 1
+        requests.totalWait.nanoseconds += waited.nanoseconds
+        finish(waiter)
+        actions.append(.handOver(waiter.id, lease(connection, database: waiter.database, waited: waited, now: now)))
+    }
+
+    /// Try to move a waiting request forward: hand it an idle connection, let it adopt a connect
+    /// nobody waits for, or (if `mayOpen`) open one. True if it moved.
+    func serve(_ waiter: Waiter, mayOpen: Bool, now: PoolInstant, into actions: inout PoolActions) -> Bool {
+        if isDatabaseFull(waiter.database) { return false }
+        let name = waiter.user.name
+        if let connection = firstCandidate(waiter.backends, { $0.pools[name].flatMap { pickIdle($0, for: waiter.database) } }) {
+            handOver(waiter, connection, now: now, into: &actions)
+            return true
+        }
+        guard waiter.pending == nil else { return false }
+        if let orphan = firstCandidate(waiter.backends, { $0.pools[name]?.connecting.first { $0.openedFor == nil } }) {
+            orphan.openedFor = waiter
+            waiter.pending = orphan
+            return true
+        }
+        guard mayOpen, let backend = firstCandidate(waiter.backends, { openBlockers($0, waiter.user).isEmpty ? $0 : nil }) else {
+            return false
+        }
+        open(poolRecord(backend, waiter.user), for: waiter, now: now, into: &actions)
+        return true
+    }
+
+    /// Serve waiting users round-robin (one move per user per round, FIFO within a user) until
+    /// nothing moves; the next round starts after the last user that moved. Then let requests
+    /// that are still blocked close idle connections nobody can use (rule 4).
+    func dispatch(now: PoolInstant, into actions: inout PoolActions) {
+        if !waiters.isEmpty {
+            // The ring does not change shape during the rounds (emptied users are pruned after).
+            let count = ring.count
+            var moved = true
+            while moved, count > 0 {
+                moved = false
+                let start = ringCursor
+                for step in 0..<count {
+                    let index = (start + step) % count
+                    if serveNext(of: ring[index], now: now, into: &actions) {
+                        moved = true
+                        ringCursor = (index + 1) % count
+                    }
+                }
+            }
+            if totals.idle > 0, !waiters.isEmpty { evictionRound(now: now, into: &actions) }
+        }
+        pruneRing()
+    }
+
+    /// Drop users without waiting requests from the ring, keeping the cursor on the same user.
+    func pruneRing() {
+        guard ringHasIdleUsers else { return }
+        ringHasIdleUsers = false
+        var kept: [UserRecord] = []
+        var cursor = 0
+        for (index, user) in ring.enumerated() {
+            if user.waiting > 0 {
+                if index < ringCursor { cursor += 1 }
+                kept.append(user)
+            } else {
+                user.inRing = false
+            }
+        }
+        ring = kept
+        ringCursor = kept.isEmpty ? 0 : cursor % kept.count
+    }
+
+    /// `user`'s turn: the oldest request that can be served, else a fair-share eviction.
+    /// Requests identical to one found stuck (same database and candidates) are skipped.
+    private func serveNext(of user: UserRecord, now: PoolInstant, into actions: inout PoolActions) -> Bool {
+        guard user.waiting > 0 else { return false }
+        let items = user.queue.items
+        var stuck: (database: String?, backends: BackendSelection, onlyIdleChecked: Bool)?
+        for index in user.queue.head..<items.count {
+            let waiter = items[index]
+            guard waiter.isWaiting else { continue }
+            if let stuck, stuck.database == waiter.database, stuck.backends == waiter.backends,
+               !stuck.onlyIdleChecked || waiter.pending != nil {
+                continue
+            }
+            if serve(waiter, mayOpen: true, now: now, into: &actions) { return true }
+            stuck = (waiter.database, waiter.backends, waiter.pending != nil)
+        }
+        guard totals.idle > 0 else { return false }
+        return evictForFirstBlocked(of: user, fairShareOnly: true, now: now, into: &actions)
+    }
+
+    /// After the rounds nobody can use the idle connections left: blocked requests may close them.
+    private func evictionRound(now: PoolInstant, into actions: inout PoolActions) {
+        for user in ring where user.waiting > 0 {
+            _ = evictForFirstBlocked(of: user, fairShareOnly: false, now: now, into: &actions)
+            if totals.idle == 0 { return }
+        }
+    }
+
+    private func evictForFirstBlocked(of user: UserRecord, fairShareOnly: Bool, now: PoolInstant,
+                                      into actions: inout PoolActions) -> Bool {
+        let items = user.queue.items
+        var stuck: (database: String?, backends: BackendSelection)?
+        for index in user.queue.head..<items.count {
+            let waiter = items[index]
+            guard waiter.isWaiting, waiter.pending == nil, waiter.evicting == nil else { continue }
+            if let stuck, stuck.database == waiter.database, stuck.backends == waiter.backends { continue }
+            if evict(for: waiter, fairShareOnly: fairShareOnly, now: now, into: &actions) { return true }
+            stuck = (waiter.database, waiter.backends)
+        }
+        return false
+    }
+
+    /// Close one idle connection whose slot would let `waiter` open a connection (rule 4).
+    /// With `fairShareOnly`, only take it from a user that holds more than its share: more
+    /// connections (in the blocking scope) than the waiter's user plus one, or exactly one more
+    /// and no waiting request older than this one. Otherwise any idle connection in scope.
+    func evict(for waiter: Waiter, fairShareOnly: Bool = false, now: PoolInstant, into actions: inout PoolActions) -> Bool {
+        guard waiter.evicting == nil, waiter.pending == nil, totals.idle > 0, !isDatabaseFull(waiter.database) else { return false }
+        let victim: ConnectionRecord? = firstCandidate(waiter.backends) { backend in
+            let blockers = openBlockers(backend, waiter.user)
+            guard !blockers.isEmpty, !blockers.contains(.unavailable) else { return nil }
+            return evictionVictim(blockers, backend: backend, for: waiter, fairShareOnly: fairShareOnly)
+        }
+        guard let victim else { return false }
+        close(victim, .rebalance, into: &actions)
+        victim.evictedFor = waiter
+        waiter.evicting = victim
+        return true
+    }
+
+    /// The least recently used idle connection, from the pool with most idle ones, among those
+    /// that hold a slot of every limit in `blockers`.
+    private func evictionVictim(_ blockers: OpenBlockers, backend: BackendRecord, for waiter: Waiter,
+                                fairShareOnly: Bool) -> ConnectionRecord? {
+        let user = waiter.user
+        var best: PoolRecord?
+        func held(_ counts: ConnectionCounts) -> Int { counts.total - counts.closing }
+        func consider(_ pool: PoolRecord) {
+            guard !pool.idle.isEmpty, pool.idle.count > (best?.idle.count ?? 0) else { return }
+            if fairShareOnly {
+                guard pool.user !== user else { return }
+                let mine: Int, theirs: Int
+                if blockers.contains(.backend) {
+                    mine = backend.pools[user.name].map { held($0.counts) } ?? 0
+                    theirs = held(pool.counts)
+                } else {
+                    mine = held(user.counts)
+                    theirs = held(pool.user.counts)
+                }
+                let theirOldest = pool.user.queue.oldestWaiting?.sequence ?? .max
+                guard theirs > mine + 1 || (theirs == mine + 1 && theirOldest > waiter.sequence) else { return }
+            }
+            best = pool
+        }
+        if blockers.contains(.backend) {
+            if blockers.contains(.user) {
+                if !fairShareOnly, let pool = backend.pools[user.name] { consider(pool) }
+            } else {
+                for pool in backend.pools.values { consider(pool) }
+            }
+        } else if blockers.contains(.user) {
+            if !fairShareOnly { for pool in user.pools.values { consider(pool) } }
+        } else {
+            for other in backendOrder { for pool in other.pools.values { consider(pool) } }
+        }
+        return best?.idle.first
+    }
+
+    /// Fail waiting requests none of whose candidates can serve them any more.
+    func failUnservable(into actions: inout PoolActions) {
+        for user in ring {
+            for waiter in user.queue.items where waiter.isWaiting && firstCandidate(waiter.backends, { $0 }) == nil {
+                user.requests.noBackend += 1
+                requests.noBackend += 1
+                finish(waiter)
+                actions.append(.fail(waiter.id, .noBackendAvailable))
+            }
+        }
+    }
+}

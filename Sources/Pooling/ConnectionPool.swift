@@ -1,0 +1,298 @@
+/// The pool of backend connections and its backlog, as a state machine: every public function
+/// takes an event (with the current time) and returns the actions the caller must run. No I/O,
+/// no clock, no locks: the caller serialises all calls (one event loop or one lock).
+///
+/// Serving rules, in order:
+/// 1. A request takes an idle connection of its user on the first candidate backend that has one
+///    (preferring one whose schema already matches), unless its database is at its in-use limit.
+/// 2. Else it waits in the backlog (refused at once if the backlog is full), and a connection is
+///    opened for it on the first candidate where no limit forbids it (or it adopts a connect
+///    already under way that nobody waits for).
+/// 3. Whenever something frees up, waiting users are served round-robin, one request per user per
+///    round, FIFO within a user. A connection given back goes to the oldest request of the same
+///    (backend, user) that can use it.
+/// 4. When no waiting request can be served, a request blocked only by connection-count limits
+///    closes one idle connection of another pool that holds a slot it needs (`.rebalance`), one
+///    at a time per request: fairness across users beats reuse.
+/// 5. A failed connect fails the request it was opened for at once (`.connectFailed`), unless an
+///    idle connection or another connect under way can serve it right away. Other requests keep
+///    waiting (new connects may be tried for them). Every request has a deadline enforced by `tick`.
+public final class ConnectionPool {
+    public private(set) var configuration: PoolConfiguration
+
+    var backends: [BackendID: BackendRecord] = [:]
+    /// Backends in the order they were added (the order of `.any`).
+    var backendOrder: [BackendRecord] = []
+    var users: [String: UserRecord] = [:]
+    var connections: [ConnectionID: ConnectionRecord] = [:]
+    var waiters: [RequestID: Waiter] = [:]
+    /// Users with waiting requests, served round-robin from `ringCursor`.
+    var ring: [UserRecord] = []
+    var ringCursor = 0
+    /// Some user in the ring has no waiting request left (pruned lazily by `dispatch`).
+    var ringHasIdleUsers = false
+    var totals = ConnectionCounts()
+    var requests = RequestCounters()
+    var databaseInUse: [String: Int] = [:]
+    var databaseWaiting: [String: Int] = [:]
+    var nextConnection: UInt64 = 1
+    var nextSequence: UInt64 = 0
+
+    public init(configuration: PoolConfiguration = PoolConfiguration()) {
+        self.configuration = configuration
+    }
+
+    deinit {
+        for waiter in waiters.values { finish(waiter) }
+        for connection in connections.values {
+            connection.openedFor = nil
+            connection.evictedFor = nil
+        }
+        for backend in backendOrder {
+            for pool in backend.pools.values {
+                pool.idle.removeAll()
+                pool.connecting.removeAll()
+            }
+            backend.pools.removeAll()
+        }
+        for user in users.values { user.pools.removeAll() }
+    }
+
+    // MARK: Requests
+
+    /// A client needs a connection for `user` (logged in on the backend) and `database`.
+    /// Possible actions: `.handOver` (served at once), `.fail` (`.backlogFull`, `.noBackendAvailable`),
+    /// `.connect` (the request waits for it), `.close` (`.rebalance`, to make room). No action:
+    /// the request waits. `timeout` overrides the configured wait timeout.
+    public func acquire(_ request: RequestID, user userName: String, database: String?,
+                        backends selection: BackendSelection, now: PoolInstant,
+                        timeout: PoolDuration? = nil) throws(PoolError) -> PoolActions {
+        guard waiters[request] == nil else { throw .duplicateRequest(request) }
+        var actions = PoolActions()
+        let user = userRecord(userName)
+        if !isDatabaseFull(database),
+           let connection = firstCandidate(selection, { $0.pools[userName].flatMap { pickIdle($0, for: database) } }) {
+            user.requests.servedImmediately += 1
+            requests.servedImmediately += 1
+            actions.append(.handOver(request, lease(connection, database: database, waited: .zero, now: now)))
+            return actions
+        }
+        guard firstCandidate(selection, { $0 }) != nil else {
+            user.requests.noBackend += 1
+            requests.noBackend += 1
+            actions.append(.fail(request, .noBackendAvailable))
+            return actions
+        }
+        if let refusal = backlogRefusal(user) {
+            user.requests.refusals += 1
+            requests.refusals += 1
+            actions.append(.fail(request, .backlogFull(refusal, pressure(user: user, database: database, backends: selection))))
+            return actions
+        }
+        let waiter = enqueue(request, user: user, database: database, backends: selection, now: now,
+                             deadline: now + (timeout ?? configuration.waitTimeout))
+        if !serve(waiter, mayOpen: true, now: now, into: &actions) {
+            _ = evict(for: waiter, now: now, into: &actions)
+        }
+        return actions
+    }
+
+    /// The client gave up (disconnected). The request leaves the backlog at once; unknown or
+    /// already served requests are ignored (a hand-over may have crossed the cancel: the caller
+    /// then releases that lease).
+    public func cancel(_ request: RequestID, now: PoolInstant) -> PoolActions {
+        var actions = PoolActions()
+        guard let waiter = waiters[request] else { return actions }
+        waiter.user.requests.cancels += 1
+        requests.cancels += 1
+        finish(waiter)
+        dispatch(now: now, into: &actions)
+        return actions
+    }
+
+    /// A client gives its leased connection back. `currentSchema`, if given, is the schema the
+    /// connection really has now (e.g. the client ran `USE`).
+    public func release(_ id: ConnectionID, _ disposition: ReleaseDisposition = .clean, now: PoolInstant,
+                        currentSchema: String? = nil) throws(PoolError) -> PoolActions {
+        let connection = try record(id)
+        guard connection.state == .leased else {
+            let target: ConnectionState = switch disposition {
+            case .clean: .idle
+            case .needsReset: .resetting
+            case .close: .closing
+            }
+            throw .invalidTransition(id, from: connection.state, to: target)
+        }
+        if let currentSchema { connection.schema = currentSchema }
+        connection.lastUsedAt = now
+        var actions = PoolActions()
+        switch disposition {
+        case .close:
+            close(connection, .discarded, into: &actions)
+        case .needsReset:
+            if let reason = retirementReason(connection, now: now) {
+                close(connection, reason, into: &actions)
+            } else {
+                mustMove(connection, to: .resetting)
+                connection.pool.counters.resets += 1
+                connection.pool.backend.counters.resets += 1
+                actions.append(.reset(id))
+            }
+        case .clean:
+            returnToService(connection, now: now, into: &actions)
+        }
+        dispatch(now: now, into: &actions)
+        return actions
+    }
+
+    // MARK: Connection events
+
+    /// A `.connect` succeeded. `schema` is the database selected at login, if any.
+    /// The connection goes to the request it was opened for, else to the oldest request that can use it.
+    public func connectionEstablished(_ id: ConnectionID, now: PoolInstant, schema: String? = nil) throws(PoolError) -> PoolActions {
+        let connection = try record(id)
+        guard connection.state == .connecting else { throw .invalidTransition(id, from: connection.state, to: .idle) }
+        let waiter = connection.openedFor
+        connection.schema = schema
+        connection.lastUsedAt = now
+        connection.pool.counters.connectsSucceeded += 1
+        connection.pool.backend.counters.connectsSucceeded += 1
+        var actions = PoolActions()
+        returnToService(connection, now: now, into: &actions)
+        if let waiter, waiter.isWaiting, connection.state == .idle, !isDatabaseFull(waiter.database) {
+            handOver(waiter, connection, now: now, into: &actions)
+        }
+        dispatch(now: now, into: &actions)
+        return actions
+    }
+
+    /// A `.connect` failed; its slot is free again. See rule 5 in the type's documentation.
+    public func connectionFailed(_ id: ConnectionID, now: PoolInstant, error message: String) throws(PoolError) -> PoolActions {
+        let connection = try record(id)
+        guard connection.state == .connecting else { throw .invalidTransition(id, from: connection.state, to: nil) }
+        var actions = PoolActions()
+        fail(connecting: connection, message: message, now: now, into: &actions)
+        dispatch(now: now, into: &actions)
+        return actions
+    }
+
+    /// The answer to a `.reset` action.
+    public func resetCompleted(_ id: ConnectionID, ok: Bool, now: PoolInstant) throws(PoolError) -> PoolActions {
+        let connection = try record(id)
+        guard connection.state == .resetting else {
+            throw .invalidTransition(id, from: connection.state, to: ok ? .idle : .closing)
+        }
+        var actions = PoolActions()
+        connection.lastUsedAt = now
+        if ok {
+            returnToService(connection, now: now, into: &actions)
+        } else {
+            connection.pool.counters.resetFailures += 1
+            connection.pool.backend.counters.resetFailures += 1
+            close(connection, .resetFailed, into: &actions)
+        }
+        dispatch(now: now, into: &actions)
+        return actions
+    }
+
+    /// A `.close` action has completed: the slot is free.
+    public func connectionClosed(_ id: ConnectionID, now: PoolInstant) throws(PoolError) -> PoolActions {
+        let connection = try record(id)
+        guard connection.state == .closing else { throw .invalidTransition(id, from: connection.state, to: nil) }
+        var actions = PoolActions()
+        let evictedFor = connection.evictedFor
+        mustMove(connection, to: nil)
+        removeBackendIfDone(connection.pool.backend)
+        // The slot was freed for this request: it goes first.
+        if let evictedFor, evictedFor.isWaiting { _ = serve(evictedFor, mayOpen: true, now: now, into: &actions) }
+        dispatch(now: now, into: &actions)
+        return actions
+    }
+
+    /// The connection died on its own (socket closed, server gone), in any state. It is removed
+    /// at once (no `.close` action). A connecting one counts as a failed connect.
+    public func connectionLost(_ id: ConnectionID, now: PoolInstant) throws(PoolError) -> PoolActions {
+        let connection = try record(id)
+        var actions = PoolActions()
+        switch connection.state {
+        case .connecting?:
+            fail(connecting: connection, message: "connection lost", now: now, into: &actions)
+        case .closing?:
+            mustMove(connection, to: nil)
+        case .idle?, .leased?, .resetting?:
+            close(connection, .lost, emit: false, into: &actions)
+            mustMove(connection, to: nil)
+        case nil:
+            throw .unknownConnection(id)
+        }
+        removeBackendIfDone(connection.pool.backend)
+        dispatch(now: now, into: &actions)
+        return actions
+    }
+
+    // MARK: Maintenance
+
+    /// Call regularly (e.g. every 100 ms): fails requests past their deadline, closes idle
+    /// connections past the idle timeout or max lifetime, serves what can be served, and opens
+    /// connections to keep `minIdle` per pool.
+    public func tick(now: PoolInstant) -> PoolActions {
+        var actions = PoolActions()
+        if !waiters.isEmpty {
+            let expired = waiters.values.filter { $0.deadline <= now }.sorted { $0.sequence < $1.sequence }
+            // Numbers as they were when the deadlines passed, before any of these requests left.
+            let pressures = expired.map { pressure(user: $0.user, database: $0.database, backends: $0.backends) }
+            for (waiter, pressure) in zip(expired, pressures) {
+                waiter.user.requests.timeouts += 1
+                requests.timeouts += 1
+                finish(waiter)
+                actions.append(.fail(waiter.id, .timeout(waited: now.duration(since: waiter.enqueuedAt), pressure)))
+            }
+        }
+        for backend in backendOrder {
+            for pool in backend.pools.values where !pool.idle.isEmpty {
+                retireIdle(pool, now: now, into: &actions)
+            }
+        }
+        dispatch(now: now, into: &actions)
+        for backend in backendOrder where backend.isAvailable {
+            for pool in backend.pools.values { warm(pool, now: now, into: &actions) }
+        }
+        return actions
+    }
+
+    /// Replace the pool-wide configuration. Lowered limits take effect as connections come back
+    /// (surplus connections close on release); raised ones serve waiting requests at once.
+    public func updateConfiguration(_ configuration: PoolConfiguration, now: PoolInstant) -> PoolActions {
+        self.configuration = configuration
+        var actions = PoolActions()
+        dispatch(now: now, into: &actions)
+        return actions
+    }
+
+    // MARK: Reading
+
+    /// Requests in the backlog.
+    public var waitingCount: Int { waiters.count }
+
+    public func isWaiting(_ request: RequestID) -> Bool { waiters[request] != nil }
+
+    /// The earliest deadline in the backlog (to arm a timer instead of ticking blindly). O(n).
+    public var nextDeadline: PoolInstant? { waiters.values.lazy.map(\.deadline).min() }
+
+    public func connectionInfo(_ id: ConnectionID) -> ConnectionInfo? {
+        guard let c = connections[id], let state = c.state else { return nil }
+        return ConnectionInfo(id: id, key: c.pool.key, state: state, schema: c.schema, createdAt: c.createdAt,
+                              lastUsedAt: c.lastUsedAt, useCount: c.useCount)
+    }
+}
+
+/// One connection as the pool sees it.
+public struct ConnectionInfo: Sendable, Equatable {
+    public var id: ConnectionID
+    public var key: PoolKey
+    public var state: ConnectionState
+    public var schema: String?
+    public var createdAt: PoolInstant
+    public var lastUsedAt: PoolInstant
+    public var useCount: Int
+}

@@ -1,0 +1,47 @@
+/// A backend server, named by the caller (e.g. "db1:3306").
+public struct BackendID: Hashable, Sendable, Comparable, ExpressibleByStringLiteral, CustomStringConvertible {
+    public let name: String
+    public init(_ name: String) { self.name = name }
+    public init(stringLiteral value: String) { self.name = value }
+    public static func < (lhs: BackendID, rhs: BackendID) -> Bool { lhs.name < rhs.name }
+    public var description: String { name }
+}
+
+/// A backend connection, numbered by the pool (it is announced in a `.connect` action).
+public struct ConnectionID: Hashable, Sendable, Comparable, CustomStringConvertible {
+    public let rawValue: UInt64
+    public init(_ rawValue: UInt64) { self.rawValue = rawValue }
+    public static func < (lhs: ConnectionID, rhs: ConnectionID) -> Bool { lhs.rawValue < rhs.rawValue }
+    public var description: String { "conn#\(rawValue)" }
+}
+
+/// A client's request for a connection, numbered by the caller; unique among waiting requests.
+public struct RequestID: Hashable, Sendable, ExpressibleByIntegerLiteral, CustomStringConvertible {
+    public let rawValue: UInt64
+    public init(_ rawValue: UInt64) { self.rawValue = rawValue }
+    public init(integerLiteral value: UInt64) { self.rawValue = value }
+    public var description: String { "req#\(rawValue)" }
+}
+
+/// A backend connection is logged in as one user, so connections are pooled per (backend, user).
+public struct PoolKey: Hashable, Sendable, CustomStringConvertible {
+    public let backend: BackendID
+    public let user: String
+    public init(backend: BackendID, user: String) {
+        self.backend = backend
+        self.user = user
+    }
+    public var description: String { "\(user)@\(backend)" }
+}
+
+/// Which backends may serve a request, in order of preference.
+/// The load balancer lives outside the pool; it hands the pool its ranking.
+public enum BackendSelection: Hashable, Sendable, ExpressibleByArrayLiteral {
+    /// These backends, first one preferred. Unknown or draining ones are skipped (a backend added
+    /// later under a listed name can still serve the waiting request).
+    case ordered([BackendID])
+    /// Any backend accepting new connections, in the order they were added.
+    case any
+
+    public init(arrayLiteral elements: BackendID...) { self = .ordered(elements) }
+}

@@ -1,0 +1,126 @@
+// Internal bookkeeping objects. Reference types so the pool can link them cheaply; the pool is
+// the only owner and the caller serialises all access. Links are strong (a record may outlive its
+// removal by a few lines of an event); `ConnectionPool.deinit` breaks the cycles.
+
+final class ConnectionRecord {
+    let id: ConnectionID
+    let pool: PoolRecord
+    let createdAt: PoolInstant
+    /// nil: not in the pool (before registration, after removal).
+    var state: ConnectionState?
+    var schema: String?
+    var lastUsedAt: PoolInstant
+    var useCount = 0
+    /// The client database of the current lease (counts against the database limit).
+    var leasedDatabase: String?
+    /// The waiting request this connect was started for (nil: an orphan anyone may adopt).
+    var openedFor: Waiter?
+    /// The waiting request this connection is being closed to make room for.
+    var evictedFor: Waiter?
+
+    init(id: ConnectionID, pool: PoolRecord, now: PoolInstant) {
+        self.id = id
+        self.pool = pool
+        self.createdAt = now
+        self.lastUsedAt = now
+    }
+}
+
+/// The connections of one (backend, user).
+final class PoolRecord {
+    let key: PoolKey
+    let backend: BackendRecord
+    let user: UserRecord
+    /// Idle connections, least recently used first (hand-over takes from the end).
+    var idle: [ConnectionRecord] = []
+    var connecting: [ConnectionRecord] = []
+    var counts = ConnectionCounts()
+    var counters = ConnectionCounters()
+
+    init(backend: BackendRecord, user: UserRecord) {
+        self.key = PoolKey(backend: backend.id, user: user.name)
+        self.backend = backend
+        self.user = user
+    }
+}
+
+final class BackendRecord {
+    let id: BackendID
+    var configuration: BackendConfiguration
+    var removing = false
+    var pools: [String: PoolRecord] = [:]
+    var counts = ConnectionCounts()
+    var counters = ConnectionCounters()
+    var waitingFirstChoice = 0
+
+    init(id: BackendID, configuration: BackendConfiguration) {
+        self.id = id
+        self.configuration = configuration
+    }
+
+    var isAvailable: Bool { configuration.acceptingNew && !removing }
+}
+
+final class UserRecord {
+    let name: String
+    var pools: [BackendID: PoolRecord] = [:]
+    var counts = ConnectionCounts()
+    var queue = WaitQueue()
+    var waiting = 0
+    var inRing = false
+    var requests = RequestCounters()
+
+    init(name: String) { self.name = name }
+}
+
+final class Waiter {
+    let id: RequestID
+    let user: UserRecord
+    let database: String?
+    let backends: BackendSelection
+    let enqueuedAt: PoolInstant
+    let deadline: PoolInstant
+    let sequence: UInt64
+    var isWaiting = true
+    /// The connection being opened for this request.
+    var pending: ConnectionRecord?
+    /// The idle connection being closed to make room for this request.
+    var evicting: ConnectionRecord?
+    /// First available candidate at enqueue time (for per-backend waiting numbers).
+    var firstChoice: BackendRecord?
+
+    init(id: RequestID, user: UserRecord, database: String?, backends: BackendSelection,
+         enqueuedAt: PoolInstant, deadline: PoolInstant, sequence: UInt64) {
+        self.id = id
+        self.user = user
+        self.database = database
+        self.backends = backends
+        self.enqueuedAt = enqueuedAt
+        self.deadline = deadline
+        self.sequence = sequence
+    }
+}
+
+/// One user's FIFO of waiters. Finished waiters are dropped lazily (cancel is O(1)); the
+/// storage is compacted when dead entries outnumber live ones.
+struct WaitQueue {
+    private(set) var items: [Waiter] = []
+    private(set) var head = 0
+
+    mutating func append(_ waiter: Waiter) { items.append(waiter) }
+
+    /// The oldest request still waiting (`tidy` keeps it at `head`).
+    var oldestWaiting: Waiter? { head < items.count && items[head].isWaiting ? items[head] : nil }
+
+    /// Drop finished waiters from the front, and compact when mostly dead.
+    mutating func tidy(live: Int) {
+        while head < items.count, !items[head].isWaiting { head += 1 }
+        if live == 0 {
+            items.removeAll(keepingCapacity: items.count < 1024)
+            head = 0
+        } else if items.count - head - live > max(32, live) || (head > 64 && head * 2 > items.count) {
+            items.removeAll(where: { !$0.isWaiting })
+            head = 0
+        }
+    }
+}

@@ -1,0 +1,18 @@
+/// 64-bit FNV-1a: stable across runs and platforms (unlike Hasher), so digest ids can be compared
+/// between processes and restarts.
+public struct FNV1a {
+    public private(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
+
+    public init() {}
+
+    @inline(__always)
+    public mutating func add(_ byte: UInt8) {
+        value = (value ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
+    }
+
+    public static func hash<Bytes: Sequence>(_ bytes: Bytes) -> UInt64 where Bytes.Element == UInt8 {
+        var h = FNV1a()
+        for b in bytes { h.add(b) }
+        return h.value
+    }
+}

@@ -11,8 +11,8 @@ public struct SQLTokenizer: IteratorProtocol, Sequence {
     public let bytes: UnsafeBufferPointer<UInt8>
     public private(set) var position = 0
     private var inExecutableComment = false
-    /// The last token that was not trivia, and where the last token of any kind ended: `.` and `@`
-    /// mean different things right after a name (`t.5`, `'user'@'host'`).
+    /// The last token that was not trivia, and where it ended: `.` and `@` mean different things
+    /// right after a name (`t.5`, `'user'@'host'`).
     private var previous: SQLTokenKind?
     private var previousEnd = 0
 
@@ -34,8 +34,10 @@ public struct SQLTokenizer: IteratorProtocol, Sequence {
         let start = position
         let kind = scan()
         let token = SQLToken(kind: kind, start: start, end: position)
-        if !token.isTrivia { previous = kind }
-        previousEnd = position
+        if !token.isTrivia {
+            previous = kind
+            previousEnd = position
+        }
         return token
     }
 

@@ -17,6 +17,8 @@ final class BackendConnection: @unchecked Sendable {
 
     /// The schema the connection has selected now.
     var schema: String?
+    /// What LAST_INSERT_ID() returns on this connection, as far as the funnel saw.
+    var lastInsertID: UInt64 = 0
     /// Tracked session variables that differ from a fresh connection's.
     var variables = SessionVariables()
 

@@ -60,6 +60,8 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
     private var current: Command?
     private var queued: [MySQLPacket] = []
     private var lastStatus: ServerStatusFlags = .autocommit
+    /// The id of the client's last INSERT with an AUTO_INCREMENT (the OK packet's), for LAST_INSERT_ID().
+    private var lastInsertID: UInt64 = 0
     private var uploadingLocalFile = false
     /// The backend of an open transaction died: refuse everything but ROLLBACK, so the rest
     /// of that transaction never runs in autocommit on another connection.
@@ -210,9 +212,22 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
         }
         current = Command(code: code, firstSequenceID: packet.sequenceID, pending: [packet], continues: packet.isContinued,
                           startedAt: .now())
-        if transactionLost && !isRollback(code: code, packet: packet) && code != CommandCode.quit.rawValue && code != CommandCode.ping.rawValue {
-            replyAndFinish(ERRPacket(errorCode: PoolErrors.transactionLost, sqlState: "40001",
-                                     message: "funnel: the backend connection of this transaction was lost, so the server rolled it back; send ROLLBACK to go on"))
+        var analysis: QueryAnalysis?
+        if code == CommandCode.query.rawValue, poolMode == .transaction || transactionLost {
+            var sql = packet.payload
+            sql.moveReaderIndex(forwardBy: 1)
+            analysis = QueryAnalysis(sql: sql, multiStatementsAllowed: capabilities.contains(.multiStatements))
+        }
+        if transactionLost {
+            if analysis?.isRollback == true {
+                transactionLost = false
+                replyAndFinish(OKPacket(statusFlags: .autocommit))
+            } else if code == CommandCode.quit.rawValue {
+                context.close(promise: nil)
+            } else {
+                replyAndFinish(ERRPacket(errorCode: PoolErrors.transactionLost, sqlState: "40001",
+                                         message: "funnel: the backend connection of this transaction was lost, so the server rolled it back; send ROLLBACK to go on"))
+            }
             return
         }
         switch CommandCode(rawValue: code) {
@@ -230,34 +245,34 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
             changeUser(packet)
         case .stmtClose where backend == nil, .stmtSendLongData where backend == nil:
             finishCommand(nil)   // no statement can exist without a pinned connection; no reply is due
-        case .query where transactionLost:
-            transactionLost = false
-            replyAndFinish(OKPacket(statusFlags: .autocommit))
         default:
-            notePins(code: code, packet: packet)
-            withBackend { self.sendCurrent(to: $0) }
+            if poolMode == .transaction {
+                for reason in analysis?.pins ?? [] { pin(reason) }
+                if code == CommandCode.stmtPrepare.rawValue { pin(.preparedStatement) }
+                if code == CommandCode.setOption.rawValue { pin(.setOption) }
+            }
+            let replayInsertID = analysis?.readsLastInsertID == true && lastInsertID != 0
+            withBackend { connection in
+                if replayInsertID && connection.lastInsertID != self.lastInsertID {
+                    self.replayLastInsertID(on: connection)
+                } else {
+                    self.sendCurrent(to: connection)
+                }
+            }
         }
     }
 
-    private func isRollback(code: UInt8, packet: MySQLPacket) -> Bool {
-        guard code == CommandCode.query.rawValue else { return false }
-        var payload = packet.payload
-        payload.moveReaderIndex(forwardBy: 1)
-        return QueryAnalysis.isRollback(payload)
-    }
-
-    /// State the next statement creates on its connection that cannot move to another one.
-    private func notePins(code: UInt8, packet: MySQLPacket) {
-        guard poolMode == .transaction else { return }
-        switch CommandCode(rawValue: code) {
-        case .query:
-            var sql = packet.payload
-            sql.moveReaderIndex(forwardBy: 1)
-            for reason in QueryAnalysis.pins(sql, multiStatementsAllowed: capabilities.contains(.multiStatements)) { pin(reason) }
-        case .stmtPrepare: pin(.preparedStatement)
-        case .setOption: pin(.setOption)
-        default: break
-        }
+    /// LAST_INSERT_ID() is per connection: the client's last id is set on this connection
+    /// first (LAST_INSERT_ID(n) makes the next LAST_INSERT_ID() return n), so the client need
+    /// not be pinned after every INSERT.
+    private func replayLastInsertID(on connection: BackendConnection) {
+        let id = lastInsertID
+        connection.query("DO LAST_INSERT_ID(\(id))").flatMapThrowing { try BackendConnection.requireOK($0) }
+            .hop(to: eventLoop).whenComplete { result in
+                guard case .command = self.phase, self.backend === connection else { return }
+                if case .success = result { connection.lastInsertID = id }
+                self.sendCurrent(to: connection)
+            }
     }
 
     private func pin(_ reason: PinReason) {
@@ -447,6 +462,10 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
     }
 
     private func apply(_ summary: ResponseSummary, to connection: BackendConnection) {
+        if summary.lastInsertID != 0 {
+            lastInsertID = summary.lastInsertID
+            connection.lastInsertID = summary.lastInsertID
+        }
         var tracked = false
         var stateChanged = false
         for change in summary.sessionStateChanges {

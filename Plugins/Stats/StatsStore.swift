@@ -1,0 +1,91 @@
+import Foundation
+import Synchronization
+
+/// Everything the stats service holds: metric families, collectors and the digest table. The C
+/// service (StatsService) and the HTTP endpoints are thin layers over it, so it is tested alone.
+final class StatsStore: @unchecked Sendable {
+    /// Receives what collectors emit during one snapshot.
+    final class Sink {
+        fileprivate(set) var samples: [StatsSample] = []
+
+        /// Names are sanitized (a collector cannot be told about an error); histograms are not
+        /// accepted from collectors, which emit single values.
+        func emit(name: String, help: String, kind: StatsKind, labelNames: [String], labelValues: [String], value: Double) {
+            guard kind != .histogram, labelNames.count == labelValues.count else { return }
+            samples.append(StatsSample(name: MetricName.sanitized(metric: name), help: help, kind: kind,
+                                       labelNames: labelNames.map(MetricName.sanitized(label:)), labelValues: labelValues,
+                                       value: value, latency: nil))
+        }
+    }
+
+    typealias Collector = (Sink) -> Void
+
+    let digests: DigestTable
+    private let clock: () -> Int64
+
+    private struct Families {
+        var byName: [String: MetricFamily] = [:]
+        var order: [MetricFamily] = []
+    }
+    private let families = Mutex(Families())
+
+    /// Held while collectors run, so that once remove_collector returns its function is never called again.
+    private let collectors = Mutex<(next: UInt64, list: [(id: UInt64, body: Collector)])>((1, []))
+
+    init(maxDigests: Int, clock: @escaping () -> Int64 = StatsStore.unixMilliseconds) {
+        digests = DigestTable(capacity: maxDigests)
+        self.clock = clock
+    }
+
+    static func unixMilliseconds() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+
+    /// Declares a family, or returns the one of that name when kind and labels match; nil on a clash
+    /// or an invalid name.
+    func metric(kind: StatsKind, name: String, help: String, labelNames: [String]) -> MetricFamily? {
+        guard MetricName.isValid(metric: name), labelNames.allSatisfy(MetricName.isValid(label:)),
+              Set(labelNames).count == labelNames.count else { return nil }
+        return families.withLock { f in
+            if let existing = f.byName[name] {
+                return existing.kind == kind && existing.labelNames == labelNames ? existing : nil
+            }
+            let family = MetricFamily(kind: kind, name: name, help: help, labelNames: labelNames)
+            f.byName[name] = family
+            f.order.append(family)
+            return family
+        }
+    }
+
+    func recordQuery(_ query: UnsafeBufferPointer<UInt8>, user: UnsafeBufferPointer<UInt8>, database: UnsafeBufferPointer<UInt8>,
+                     nanoseconds: UInt64, rowsSent: UInt64, rowsAffected: UInt64, failed: Bool) {
+        digests.record(query: query, user: user, database: database,
+                       .init(nanoseconds: nanoseconds, rowsSent: rowsSent, rowsAffected: rowsAffected, failed: failed, unixMs: clock()))
+    }
+
+    func addCollector(_ body: @escaping Collector) -> UInt64 {
+        collectors.withLock { c in
+            let id = c.next
+            c.next += 1
+            c.list.append((id, body))
+            return id
+        }
+    }
+
+    func removeCollector(_ id: UInt64) {
+        collectors.withLock { c in c.list.removeAll { $0.id == id } }
+    }
+
+    /// Declared series, then what collectors emit, then the store's own figures.
+    func snapshot() -> [StatsSample] {
+        var samples = families.withLock { $0.order }.flatMap { $0.samples() }
+        let sink = Sink()
+        collectors.withLock { c in
+            for collector in c.list { collector.body(sink) }
+        }
+        samples += sink.samples
+        samples.append(StatsSample(name: "stats_digest_evictions", help: "Query digests dropped to make room (least recently seen first).",
+                                   kind: .counter, labelNames: [], labelValues: [], value: Double(digests.evictions), latency: nil))
+        samples.append(StatsSample(name: "stats_digests", help: "Query digests held now.", kind: .gauge, labelNames: [],
+                                   labelValues: [], value: Double(digests.count), latency: nil))
+        return samples
+    }
+}

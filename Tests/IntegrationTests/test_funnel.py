@@ -1,0 +1,411 @@
+"""funnel end to end: the real chassis with the funnel plugin in front of a real MariaDB,
+driven by real clients (PyMySQL, mysql-connector-python, the mariadb CLI)."""
+import os
+import socket
+import subprocess
+import threading
+import time
+
+import mysql.connector
+import pymysql
+import pytest
+
+from conftest import free_port, wait_for_port
+from mariadb import (APP_PASSWORD, APP_USER, HOST, OTHER_PASSWORD, OTHER_USER, PORT, RO_PASSWORD, RO_USER,
+                     prepare_server, require_mariadb, root, server_connections, wait_until)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def server():
+    require_mariadb()
+    prepare_server()
+
+
+class Funnel:
+    def __init__(self, chassis, port):
+        self.chassis = chassis
+        self.port = port
+
+    def connect(self, user=APP_USER, password=APP_PASSWORD, database="funnel_test", **kw):
+        return pymysql.connect(host="127.0.0.1", port=self.port, user=user, password=password, database=database,
+                               autocommit=True, connect_timeout=10, read_timeout=60, write_timeout=60, **kw)
+
+
+@pytest.fixture
+def start_funnel(start_chassis, tmp_path):
+    def start(*options, mode="transaction", users=None):
+        port = free_port()
+        cfg = tmp_path / f"funnel-{port}.toml"
+        lines = ["[funnel]", f'address = "127.0.0.1:{port}"', f'backend-addresses = ["{HOST}:{PORT}"]',
+                 f'pool-mode = "{mode}"', 'auth-user = "root"', "threads = 2"]
+        if users:
+            lines.append("[funnel.users]")
+            for name, fields in users.items():
+                body = ", ".join(f'{k} = {v!r}'.replace("'", '"') if isinstance(v, str) else f"{k} = {v}" for k, v in fields.items())
+                lines.append(f"{name} = {{ {body} }}")
+        cfg.write_text("\n".join(lines) + "\n")
+        c = start_chassis("--plugins", "funnel", "--defaults-file", cfg, *options)
+        wait_for_port(port, c.proc)
+        return Funnel(c, port)
+
+    return start
+
+
+def query(conn, sql, args=None):
+    with conn.cursor() as cur:
+        cur.execute(sql, args)
+        return cur.fetchall()
+
+
+# ------------------------------------------------------------- clients work
+
+@pytest.mark.parametrize("mode", ["transaction", "session"])
+def test_client_basics(start_funnel, mode):
+    f = start_funnel(mode=mode)
+    with f.connect() as c:
+        assert query(c, "SELECT DATABASE(), 1 + 1") == (("funnel_test", 2),)
+        assert query(c, "SELECT NULL, '', 0") == ((None, "", 0),)
+        text = "grüße 👋 ☃ — ñ"
+        assert query(c, "SELECT %s", (text,)) == ((text,),)
+        with pytest.raises(pymysql.err.ProgrammingError) as e:
+            query(c, "SELEKT 1")
+        assert e.value.args[0] == 1064
+        assert query(c, "SELECT 2") == ((2,),)   # the session goes on after an error
+        query(c, "USE funnel_other")
+        assert query(c, "SELECT DATABASE()") == (("funnel_other",),)
+        c.ping()
+
+
+def test_wrong_password_is_refused_like_mariadb(start_funnel):
+    f = start_funnel()
+    with pytest.raises(pymysql.err.OperationalError) as e:
+        f.connect(password="wrong")
+    assert e.value.args == (1045, "Access denied for user 'app'@'127.0.0.1' (using password: YES)")
+    with pytest.raises(pymysql.err.OperationalError) as e:
+        f.connect(user="nobody-at-all", password="x")
+    assert e.value.args[0] == 1045
+
+
+def test_configured_user_with_hash_and_default_database(start_funnel):
+    with root() as r:
+        pw_hash = query(r, "SELECT PASSWORD(%s)", (OTHER_PASSWORD,))[0][0]
+    f = start_funnel(users={OTHER_USER: {"password": pw_hash, "database": "funnel_other"}})
+    with f.connect(user=OTHER_USER, password=OTHER_PASSWORD, database=None) as c:
+        assert query(c, "SELECT DATABASE(), CURRENT_USER()") == (("funnel_other", f"{OTHER_USER}@%"),)
+
+
+def test_mariadb_cli(start_funnel):
+    f = start_funnel()
+    out = subprocess.run(["mariadb", "--no-defaults", "-h127.0.0.1", f"-P{f.port}", f"-u{APP_USER}", f"-p{APP_PASSWORD}",
+                          "funnel_test", "-N", "-e", "SELECT 40 + 2; SELECT DATABASE()"],
+                         capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["42", "funnel_test"]
+
+
+@pytest.mark.parametrize("mode", ["transaction", "session"])
+def test_transactions_commit_and_rollback(start_funnel, mode):
+    f = start_funnel(mode=mode)
+    with f.connect() as c, root() as r:
+        query(c, "CREATE TABLE IF NOT EXISTS tx_test (id INT PRIMARY KEY)")
+        query(c, "DELETE FROM tx_test")
+        query(c, "BEGIN")
+        query(c, "INSERT INTO tx_test VALUES (1)")
+        assert query(r, "SELECT COUNT(*) FROM funnel_test.tx_test") == ((0,),)  # not visible outside yet
+        query(c, "ROLLBACK")
+        assert query(r, "SELECT COUNT(*) FROM funnel_test.tx_test") == ((0,),)
+        c.begin()
+        query(c, "INSERT INTO tx_test VALUES (2)")
+        c.commit()
+        assert query(r, "SELECT id FROM funnel_test.tx_test") == ((2,),)
+
+
+def test_large_result_streams(start_funnel):
+    f = start_funnel()
+    with f.connect() as c, c.cursor(pymysql.cursors.SSCursor) as cur:
+        cur.execute("SELECT seq, REPEAT('x', 200) FROM seq_1_to_200000")
+        count = sum(1 for _ in cur)
+    assert count == 200000
+
+
+def test_17_mib_blob_both_ways(start_funnel):
+    f = start_funnel()
+    blob = os.urandom(17 * 1024 * 1024 + 123)
+    with f.connect(max_allowed_packet=64 * 1024 * 1024) as c:
+        query(c, "DELETE FROM items WHERE v = 'blob'")
+        query(c, "INSERT INTO items (v, b) VALUES ('blob', %s)", (blob,))
+        back = query(c, "SELECT b FROM items WHERE v = 'blob'")[0][0]
+    assert back == blob
+
+
+def test_binary_prepared_statements(start_funnel):
+    f = start_funnel()
+    c = mysql.connector.connect(host="127.0.0.1", port=f.port, user=APP_USER, password=APP_PASSWORD,
+                                database="funnel_test", ssl_disabled=True, use_pure=True)
+    try:
+        cur = c.cursor(prepared=True)
+        cur.execute("SELECT ? + 1, ?, CAST(? AS DATETIME), NULL", (41, "ünï", "2024-02-29 12:34:56"))
+        row = cur.fetchone()
+        assert row[0] == 42 and row[1] == "ünï" and str(row[2]) == "2024-02-29 12:34:56" and row[3] is None
+        for i in range(3):   # the statement is re-executed on the connection it was prepared on
+            cur.execute("SELECT ? * 2", (i,))
+            assert cur.fetchone()[0] == i * 2
+        cur.close()
+    finally:
+        c.close()
+
+
+def test_sql_prepare_user_variables_and_last_insert_id(start_funnel):
+    f = start_funnel()
+    with f.connect() as c:
+        query(c, "SET @x = 20")
+        assert query(c, "SELECT @x + 1") == ((21,),)
+        query(c, "PREPARE s FROM 'SELECT ? * 3'")
+        assert query(c, "EXECUTE s USING @x") == ((60,),)
+    with f.connect() as c:
+        query(c, "INSERT INTO items (v) VALUES ('lid')")
+        inserted = c.insert_id()
+        # Other clients' work in between: the id must still be this client's own.
+        with f.connect() as other:
+            query(other, "INSERT INTO items (v) VALUES ('noise')")
+        assert query(c, "SELECT LAST_INSERT_ID()") == ((inserted,),)
+
+
+def test_read_only_user_refused_insert(start_funnel):
+    f = start_funnel()
+    with f.connect(user=RO_USER, password=RO_PASSWORD) as c:
+        assert query(c, "SELECT COUNT(*) >= 0 FROM items") == ((1,),)
+        with pytest.raises(pymysql.err.OperationalError) as e:
+            query(c, "INSERT INTO items (v) VALUES ('nope')")
+        assert e.value.args[0] == 1142
+
+
+def test_session_variables_follow_the_client(start_funnel):
+    f = start_funnel("--funnel-backend-max-connections=2")
+    with f.connect() as a, f.connect() as b:
+        query(a, "SET SESSION sql_mode = 'ANSI_QUOTES', time_zone = '+05:00', autocommit = 1")
+        for _ in range(10):   # interleave so the two clients swap connections
+            assert query(a, "SELECT @@sql_mode, @@time_zone") == (("ANSI_QUOTES", "+05:00"),)
+            assert query(b, "SELECT @@time_zone")[0][0] != "+05:00"
+        query(a, "SET NAMES latin1")
+        assert query(a, "SELECT @@character_set_client")[0][0] == "latin1"
+
+
+def test_autocommit_off_keeps_the_transaction(start_funnel):
+    f = start_funnel()
+    with f.connect() as c, root() as r:
+        query(c, "CREATE TABLE IF NOT EXISTS ac_test (id INT PRIMARY KEY)")
+        query(c, "DELETE FROM ac_test")
+        c.autocommit(False)
+        query(c, "INSERT INTO ac_test VALUES (7)")
+        first = query(c, "SELECT CONNECTION_ID()")[0][0]
+        assert query(r, "SELECT COUNT(*) FROM funnel_test.ac_test") == ((0,),)
+        assert query(c, "SELECT CONNECTION_ID()")[0][0] == first
+        c.rollback()
+        assert query(r, "SELECT COUNT(*) FROM funnel_test.ac_test") == ((0,),)
+
+
+# -------------------------------------------------------------- funnelling
+
+def test_500_clients_through_8_connections(start_funnel):
+    f = start_funnel("--funnel-backend-max-connections=8", "--funnel-backlog-timeout=60")
+    with root() as r:
+        query(r, "REPLACE INTO funnel_test.counters VALUES (1, 0)")
+    errors, peak = [], [0]
+    stop = threading.Event()
+
+    def watch():
+        while not stop.is_set():
+            peak[0] = max(peak[0], server_connections(APP_USER))
+            time.sleep(0.05)
+
+    def client(i):
+        try:
+            with f.connect() as c:
+                for _ in range(3):
+                    c.begin()
+                    ids = {query(c, "SELECT CONNECTION_ID()")[0][0]}
+                    query(c, "UPDATE counters SET n = n + 1 WHERE id = 1")
+                    ids.add(query(c, "SELECT CONNECTION_ID()")[0][0])
+                    c.commit()
+                    assert len(ids) == 1, f"transaction moved between connections {ids}"
+        except Exception as e:  # noqa: BLE001 - collected and reported below
+            errors.append(repr(e))
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(500)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    stop.set()
+    watcher.join()
+    assert errors == []
+    with root() as r:
+        assert query(r, "SELECT n FROM funnel_test.counters WHERE id = 1") == ((1500,),)
+    assert 1 <= peak[0] <= 8, peak[0]
+
+
+# ----------------------------------------------------------------- backlog
+
+def test_waiting_client_gets_the_connection_when_it_frees(start_funnel):
+    f = start_funnel("--funnel-backend-max-connections=1", "--funnel-backlog-timeout=20")
+    with f.connect() as holder, f.connect() as waiter:
+        holder.begin()
+        query(holder, "SELECT 1")
+        result = {}
+        t = threading.Thread(target=lambda: result.update(v=query(waiter, "SELECT 'served'")))
+        started = time.time()
+        t.start()
+        time.sleep(0.5)
+        assert "v" not in result   # waits in the backlog
+        holder.commit()
+        t.join(10)
+        assert result["v"] == (("served",),)
+        assert time.time() - started < 5
+
+
+def test_backlog_timeout_gives_documented_error(start_funnel):
+    f = start_funnel("--funnel-backend-max-connections=1", "--funnel-backlog-timeout=0.5")
+    with f.connect() as holder, f.connect() as waiter:
+        holder.begin()
+        query(holder, "SELECT 1")
+        started = time.time()
+        with pytest.raises(pymysql.err.OperationalError) as e:
+            query(waiter, "SELECT 1")
+        assert e.value.args[0] == 9001
+        assert "no backend connection within 0.5 s" in e.value.args[1]
+        assert "1 in use" in e.value.args[1] and "at its limit of 1" in e.value.args[1]
+        assert 0.4 < time.time() - started < 3
+        holder.commit()
+        assert query(waiter, "SELECT 'after'") == (("after",),)   # the session goes on
+
+
+def test_full_backlog_refuses_at_once(start_funnel):
+    f = start_funnel("--funnel-backend-max-connections=1", "--funnel-backlog-max=1", "--funnel-backlog-timeout=10")
+    with f.connect() as holder, f.connect() as w1, f.connect() as w2:
+        holder.begin()
+        query(holder, "SELECT 1")
+        t = threading.Thread(target=lambda: query(w1, "SELECT 1"))
+        t.start()
+        time.sleep(0.3)
+        started = time.time()
+        with pytest.raises(pymysql.err.OperationalError) as e:
+            query(w2, "SELECT 1")
+        assert e.value.args[0] == 9002 and "backlog is full" in e.value.args[1]
+        assert time.time() - started < 1
+        holder.commit()
+        t.join(10)
+
+
+def test_waiting_client_that_disconnects_leaves_the_backlog(start_funnel):
+    f = start_funnel("--funnel-backend-max-connections=1", "--funnel-backlog-max=1", "--funnel-backlog-timeout=30")
+    # Connect everyone first: PyMySQL's connect itself runs a statement.
+    with f.connect() as holder, f.connect() as next_waiter:
+        quitter = f.connect()
+        holder.begin()
+        query(holder, "SELECT 1")
+        t = threading.Thread(target=lambda: pytest.raises(Exception, query, quitter, "SELECT 1"))
+        t.start()
+        time.sleep(0.3)
+        quitter._sock.shutdown(socket.SHUT_RDWR)   # vanish while waiting
+        t.join(5)
+        time.sleep(0.3)
+        # The backlog (max 1) has room again: a new waiter is queued, not refused.
+        result = {}
+        t2 = threading.Thread(target=lambda: result.update(v=query(next_waiter, "SELECT 'queued'")))
+        t2.start()
+        time.sleep(0.3)
+        holder.commit()
+        t2.join(10)
+        assert result["v"] == (("queued",),)
+
+
+def test_per_user_client_limit(start_funnel):
+    f = start_funnel(users={OTHER_USER: {"password": OTHER_PASSWORD, "max-client-connections": 2}})
+    a = f.connect(user=OTHER_USER, password=OTHER_PASSWORD)
+    b = f.connect(user=OTHER_USER, password=OTHER_PASSWORD)
+    with pytest.raises(pymysql.err.OperationalError) as e:
+        f.connect(user=OTHER_USER, password=OTHER_PASSWORD)
+    assert e.value.args[0] == 1203
+    with f.connect() as other_user:   # other users are not affected
+        assert query(other_user, "SELECT 1") == ((1,),)
+    a.close()
+    time.sleep(0.2)
+    f.connect(user=OTHER_USER, password=OTHER_PASSWORD).close()
+    b.close()
+
+
+def test_per_database_limit(start_funnel):
+    f = start_funnel("--funnel-max-connections-per-database=1", "--funnel-backlog-timeout=0.5")
+    with f.connect() as holder, f.connect() as same_db, f.connect(database="funnel_other") as other_db:
+        holder.begin()
+        query(holder, "SELECT 1")
+        with pytest.raises(pymysql.err.OperationalError) as e:
+            query(same_db, "SELECT 1")
+        assert e.value.args[0] == 9001 and "database 'funnel_test'" in e.value.args[1]
+        assert query(other_db, "SELECT 1") == ((1,),)
+        holder.commit()
+
+
+def test_backend_connections_never_exceed_the_limit(start_funnel):
+    f = start_funnel("--funnel-backend-max-connections=3", "--funnel-backlog-timeout=30")
+    clients = [f.connect() for _ in range(20)]
+    try:
+        peak = 0
+
+        def work(c):
+            for _ in range(20):
+                query(c, "SELECT SLEEP(0.005)")
+
+        threads = [threading.Thread(target=work, args=(c,)) for c in clients]
+        for t in threads:
+            t.start()
+        while any(t.is_alive() for t in threads):
+            peak = max(peak, server_connections(APP_USER))
+            time.sleep(0.02)
+        assert 1 <= peak <= 3
+    finally:
+        for c in clients:
+            c.close()
+
+
+# ------------------------------------------------------------------ faults
+
+def test_client_killed_mid_transaction_leaves_no_lock(start_funnel):
+    f = start_funnel()
+    with root() as r:
+        query(r, "REPLACE INTO funnel_test.counters VALUES (2, 0)")
+    victim = f.connect()
+    victim.begin()
+    query(victim, "UPDATE counters SET n = 99 WHERE id = 2")   # holds a row lock
+    victim._sock.shutdown(socket.SHUT_RDWR)                    # vanish mid-transaction
+    with f.connect() as c:
+        c.begin()
+        query(c, "SET SESSION innodb_lock_wait_timeout = 5")
+        query(c, "UPDATE counters SET n = n + 1 WHERE id = 2")    # would wait if the lock survived
+        c.commit()
+    with root() as r:
+        assert query(r, "SELECT n FROM funnel_test.counters WHERE id = 2") == ((1,),)  # 99 was rolled back
+        wait_until(lambda: query(r, "SELECT COUNT(*) FROM information_schema.INNODB_TRX")[0][0] == 0,
+                   message="no open transaction")
+
+
+def test_backend_connection_killed_mid_transaction(start_funnel):
+    f = start_funnel()
+    with f.connect() as c, root() as r:
+        c.begin()
+        query(c, "UPDATE counters SET n = n WHERE id = 1")
+        backend_id = query(c, "SELECT CONNECTION_ID()")[0][0]
+        query(r, f"KILL {backend_id}")
+        time.sleep(0.2)
+        with pytest.raises(pymysql.err.MySQLError) as e:
+            query(c, "SELECT 1")
+        assert e.value.args[0] in (9005, 2013)
+        # The rest of the lost transaction must not run in autocommit: refused until ROLLBACK.
+        with pytest.raises(pymysql.err.MySQLError) as e:
+            query(c, "UPDATE counters SET n = n + 1 WHERE id = 1")
+        assert e.value.args[0] == 9005
+        c.rollback()
+        assert query(c, "SELECT 'fine'") == (("fine",),)

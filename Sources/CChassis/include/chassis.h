@@ -251,6 +251,8 @@ typedef struct chassis_plugins_service {
     /* Loads, initialises and starts one more plugin from the plugin dir. On failure returns
      * an error code and writes a message into err (always NUL-terminated). */
     int (*_Nonnull load)(void *_Nullable instance, const char *_Nonnull name, char *_Nonnull err, size_t err_size);
+    /* Re-reads the config file and asks every plugin to reload, as SIGHUP does. */
+    int (*_Nonnull reload)(void *_Nullable instance, char *_Nonnull err, size_t err_size);
 } chassis_plugins_service;
 
 /* "chassis.options" version 1: every effective option, for inspection. origin is

@@ -123,7 +123,9 @@ public final class PluginHost: @unchecked Sendable {
     // MARK: at run time
 
     /// SIGHUP: re-read the config file and hand every plugin that supports it its new options.
-    public func reload() {
+    /// Returns why it was refused or which plugin failed, nil when all went well.
+    @discardableResult
+    public func reload() -> String? {
         lifecycleLock.lock()
         defer { lifecycleLock.unlock() }
         let resolved: [String: ResolvedOptions]
@@ -131,8 +133,9 @@ public final class PluginHost: @unchecked Sendable {
             resolved = try resolveOptions(for: plugins)
         } catch {
             logger.error("reload refused, configuration unchanged: \(error)")
-            return
+            return "reload refused, configuration unchanged: \(error)"
         }
+        var failures: [String] = []
         for plugin in plugins where plugin.state == .started {
             guard let reload = plugin.manifest.reloadCallback else { continue }
             plugin.replaceOptions(resolved[plugin.name] ?? ResolvedOptions())
@@ -141,9 +144,11 @@ public final class PluginHost: @unchecked Sendable {
                 logger.info("plugin \(plugin.name) reloaded its configuration")
             } catch {
                 logger.error("\(error)")
+                failures.append("\(error)")
             }
         }
         registry.publish(name: "chassis.reload", source: "chassis", detail: "")
+        return failures.isEmpty ? nil : failures.joined(separator: "; ")
     }
 
     /// LOAD PLUGIN: loads, initialises and starts one more plugin while the others run.

@@ -37,6 +37,15 @@ final class HostServices {
                     err[errSize - 1] = 0
                     return Int32(CHASSIS_ERR)
                 }
+            },
+            reload: { instance, err, errSize in
+                let host = Unmanaged<PluginHost>.fromOpaque(instance!).takeUnretainedValue()
+                if let failure = host.reload() {
+                    _ = failure.withCString { strncpy(err, $0, errSize - 1) }
+                    err[errSize - 1] = 0
+                    return Int32(CHASSIS_ERR)
+                }
+                return Int32(CHASSIS_OK)
             }))
         return UnsafePointer(table)
     }()

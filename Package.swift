@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "hello", type: .dynamic, targets: ["HelloPlugin"]),
         .library(name: "stats", type: .dynamic, targets: ["StatsPlugin"]),
         .library(name: "funnel", type: .dynamic, targets: ["FunnelPlugin"]),
+        .library(name: "admin", type: .dynamic, targets: ["AdminPlugin"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -19,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.1.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-atomics", from: "1.2.0"),
     ],
     targets: [
         // The plugin ABI: one versioned C header.
@@ -80,12 +82,27 @@ let package = Package(
             name: "FunnelPlugin",
             dependencies: [
                 "PluginKit", "CChassis", "MySQLWire", "Pooling", "SQLText",
+                .product(name: "Atomics", package: "swift-atomics"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Plugins/Funnel",
             linkerSettings: residentPlugin),
+
+        // admin's exported entry sits in a target of its own, so AdminTests can link AdminCore
+        // next to another plugin's code without two definitions of chassis_plugin_entry.
+        .target(
+            name: "AdminCore",
+            dependencies: [
+                "PluginKit", "CChassis", "MySQLWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Plugins/Admin",
+            exclude: ["Export"]),
+        .target(name: "AdminPlugin", dependencies: ["AdminCore", "PluginKit", "CChassis"], path: "Plugins/Admin/Export",
+                linkerSettings: residentPlugin),
 
         .testTarget(name: "ChassisHostTests", dependencies: ["ChassisHost"]),
         .testTarget(name: "PoolingTests", dependencies: ["Pooling"]),
@@ -101,6 +118,7 @@ let package = Package(
         ),
         .testTarget(name: "SQLTextTests", dependencies: ["SQLText"]),
         .testTarget(name: "StatsPluginTests", dependencies: ["StatsPlugin"]),
+        .testTarget(name: "AdminTests", dependencies: ["AdminCore"]),
     ],
     swiftLanguageModes: [.v5]
 )

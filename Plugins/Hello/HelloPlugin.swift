@@ -23,7 +23,7 @@ final class HelloPlugin: ChassisPlugin {
             let text = "\(plugin.greeting), \(String(cString: who!))!"
             let bytes = Array(text.utf8)
             guard bytes.count < size else { return 1 }
-            bytes.withUnsafeBufferPointer { memcpy(out!, $0.baseAddress!, bytes.count) }
+            _ = bytes.withUnsafeBufferPointer { memcpy(out!, $0.baseAddress!, bytes.count) }
             out![bytes.count] = 0
             plugin.context.publish("hello.greeted", detail: "who=\(String(cString: who!))")
             return 0

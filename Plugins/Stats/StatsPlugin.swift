@@ -32,13 +32,21 @@ final class StatsPlugin: ChassisPlugin {
         let maxDigests = context.intOption("max-digests") ?? 1000
         guard maxDigests > 0 else { throw PluginError("max-digests must be at least 1, not \(maxDigests)") }
         store = StatsStore(maxDigests: maxDigests)
-        let figures = ChassisFigures(plugins: context.serviceTable("chassis.plugins", as: chassis_plugins_service.self))
+        let figures = ChassisFigures(plugins: Self.pluginsService(context))
         _ = store.addCollector(figures.collect(into:))
         // Retained for good: publishers keep metric and series pointers for the life of the
         // process (chassis_stats.h), also after this plugin stopped.
         let instance = Unmanaged.passRetained(store).toOpaque()
         try context.registerService(CHASSIS_STATS_SERVICE, version: UInt32(CHASSIS_STATS_VERSION), vtable: StatsService.table,
                                     instance: instance)
+    }
+
+    /// Only `list` is called: any table that covers it will do, also one older than later appended fields.
+    private static func pluginsService(_ context: PluginContext) -> ChassisFigures.PluginsService? {
+        guard let service = context.lookupService("chassis.plugins"),
+              let needed = MemoryLayout<chassis_plugins_service>.offset(of: \.load),
+              service.pointee.vtable.load(as: UInt32.self) >= needed else { return nil }
+        return (service.pointee.vtable.assumingMemoryBound(to: chassis_plugins_service.self), service.pointee.instance)
     }
 
     func start() throws {
@@ -49,7 +57,9 @@ final class StatsPlugin: ChassisPlugin {
         do {
             let server = try MetricsHTTPServer(host: address.host, port: address.port, store: store)
             self.server = server
-            context.log(.info, "serving /metrics and /stats.json on \(server.localAddress.map { "\($0)" } ?? "\(address.host):\(address.port)")")
+            let port = server.localAddress?.port ?? address.port
+            let host = address.host.contains(":") ? "[\(address.host)]" : address.host
+            context.log(.info, "serving http://\(host):\(port)/metrics and /stats.json")
         } catch {
             throw PluginError("cannot listen on \(address.host):\(address.port): \(error)")
         }

@@ -30,7 +30,7 @@ extension ConnectionPool {
     /// The first available candidate for which `body` returns a value.
     func firstCandidate<T>(_ selection: BackendSelection, _ body: (BackendRecord) -> T?) -> T? {
         switch selection {
-        case .ordered(let ids):
+        case .ordered(let ids), .preferred(let ids):
             for id in ids {
                 if let backend = backends[id], backend.isAvailable, let result = body(backend) { return result }
             }

@@ -70,6 +70,23 @@ public final class ConnectionPool {
         guard waiters[request] == nil else { throw .duplicateRequest(request) }
         var actions = PoolActions()
         let user = userRecord(userName)
+        // The balancer's first choice wins while it can serve at once (an idle connection, or
+        // room to open one); reuse elsewhere would undo the balancing.
+        if case .preferred(let ids) = selection, ids.count > 1, let preferred = ids.first.flatMap({ backends[$0] }),
+           preferred.isAvailable, !isDatabaseFull(database) {
+            if let connection = preferred.pools[userName].flatMap({ pickIdle($0, for: database) }) {
+                user.requests.servedImmediately += 1
+                requests.servedImmediately += 1
+                actions.append(.handOver(request, lease(connection, database: database, waited: .zero, now: now)))
+                return actions
+            }
+            if openBlockers(preferred, user).isEmpty, backlogRefusal(user) == nil {
+                let waiter = enqueue(request, user: user, database: database, backends: selection, now: now,
+                                     deadline: now + (timeout ?? configuration.waitTimeout))
+                open(poolRecord(preferred, user), for: waiter, now: now, into: &actions)
+                return actions
+            }
+        }
         if !isDatabaseFull(database),
            let connection = firstCandidate(selection, { $0.pools[userName].flatMap { pickIdle($0, for: database) } }) {
             user.requests.servedImmediately += 1

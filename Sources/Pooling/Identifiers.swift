@@ -40,6 +40,10 @@ public enum BackendSelection: Hashable, Sendable, ExpressibleByArrayLiteral {
     /// These backends, first one preferred. Unknown or draining ones are skipped (a backend added
     /// later under a listed name can still serve the waiting request).
     case ordered([BackendID])
+    /// Like `ordered`, but the first backend wins whenever it can serve at once (an idle
+    /// connection, or room to open one), even if another candidate has an idle connection:
+    /// what a load balancer's choice needs. The rest are fall-backs when it cannot.
+    case preferred([BackendID])
     /// Any backend accepting new connections, in the order they were added.
     case any
 

@@ -1,12 +1,17 @@
 /// Byte classes of the MySQL lexer, over UTF-8 bytes.
 enum ASCII {
-    static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || (b >= 0x09 && b <= 0x0D) }
-    static func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
-    static func isHexDigit(_ b: UInt8) -> Bool { isDigit(b) || (b | 0x20 >= 0x61 && b | 0x20 <= 0x66) }
-    static func isLetter(_ b: UInt8) -> Bool { b | 0x20 >= 0x61 && b | 0x20 <= 0x7A }
-    /// Unquoted identifiers take letters, digits, `_`, `$` and any non-ASCII byte.
-    static func isIdentifier(_ b: UInt8) -> Bool { isLetter(b) || isDigit(b) || b == 0x5F || b == 0x24 || b >= 0x80 }
-    static func upper(_ b: UInt8) -> UInt8 { b >= 0x61 && b <= 0x7A ? b - 0x20 : b }
+    @inline(__always) static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b &- 0x09 < 5 }
+    @inline(__always) static func isDigit(_ b: UInt8) -> Bool { b &- 0x30 < 10 }
+    @inline(__always) static func isHexDigit(_ b: UInt8) -> Bool { isDigit(b) || (b | 0x20) &- 0x61 < 6 }
+    @inline(__always) static func isLetter(_ b: UInt8) -> Bool { (b | 0x20) &- 0x61 < 26 }
+    /// Unquoted identifiers take letters, digits, `_`, `$` and any non-ASCII byte: one bit per
+    /// ASCII byte in two words, so the lexer's hottest test is a shift and a mask.
+    @inline(__always) static func isIdentifier(_ b: UInt8) -> Bool {
+        let low: UInt64 = 0x03FF_0010_0000_0000   // $ 0-9
+        let high: UInt64 = 0x07FF_FFFE_87FF_FFFE  // A-Z _ a-z
+        return b >= 0x80 || ((b < 0x40 ? low : high) >> UInt64(b & 63)) & 1 == 1
+    }
+    @inline(__always) static func upper(_ b: UInt8) -> UInt8 { b &- 0x61 < 26 ? b - 0x20 : b }
 }
 
 extension UnsafeBufferPointer where Element == UInt8 {

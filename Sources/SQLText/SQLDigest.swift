@@ -35,7 +35,7 @@ private struct Normalizer {
 
     let bytes: UnsafeBufferPointer<UInt8>
     var tokens: SignificantTokens
-    var out: [UInt8] = []
+    var out = Output()
     var last = Last.start
     /// IN, VALUES or VALUE was written last, so a `(` may open a foldable list.
     var listKeyword = false
@@ -44,13 +44,20 @@ private struct Normalizer {
     init(_ bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
         tokens = SignificantTokens(bytes)
-        out.reserveCapacity(bytes.count)
     }
 
+    /// Writes straight into the String's storage. The text is never longer than the input plus one
+    /// byte per folded list (`(1)` -> `(?+)`), so twice the input always fits.
     mutating func run() -> (text: String, hash: UInt64) {
-        while let t = tokens.next() { write(t, space: tokens.afterTrivia) }
-        while let b = out.last, b == UInt8(ascii: ";") || b == UInt8(ascii: " ") { out.removeLast() }
-        return (String(decoding: out, as: UTF8.self), FNV1a.hash(out))
+        var hash: UInt64 = 0
+        let text = String(unsafeUninitializedCapacity: bytes.count * 2 + 8) { buffer in
+            out = Output(buffer: buffer)
+            while let t = tokens.next() { write(t, space: tokens.afterTrivia) }
+            while let b = out.last, b == UInt8(ascii: ";") || b == UInt8(ascii: " ") { out.count -= 1 }
+            hash = FNV1a.hash(UnsafeBufferPointer(rebasing: buffer[..<out.count]))
+            return out.count
+        }
+        return (text, hash)
     }
 
     private mutating func write(_ t: SQLToken, space: Bool) {
@@ -63,13 +70,12 @@ private struct Normalizer {
             if introducesString(t, in: tokens) {
                 _ = tokens.next()
                 value(space)
-            } else if last != .dot && SQLKeywords.contains(bytes, t) {
+            } else if last != .dot, let role = SQLKeywords.role(bytes, t) {
                 separate(space)
                 for i in t.range { out.append(ASCII.upper(bytes[i])) }
-                let isValueWord = isValueWord(t)
-                last = isValueWord ? .value : .keyword
-                valuesKeyword = bytes.spells(t, "VALUES") || bytes.spells(t, "VALUE")
-                listKeyword = valuesKeyword || bytes.spells(t, "IN")
+                last = role == .value ? .value : .keyword
+                valuesKeyword = role == .valuesList
+                listKeyword = role == .valuesList || role == .inList
             } else {
                 copy(t, space)
                 last = .name
@@ -92,7 +98,7 @@ private struct Normalizer {
                 tokens = lookahead
                 if valuesKeyword { skipMoreRows() }
                 separate(space)
-                out.append(contentsOf: "(?+)".utf8)
+                for b in "(?+)".utf8 { out.append(b) }
                 last = .close
             } else {
                 copy(t, space)
@@ -124,12 +130,12 @@ private struct Normalizer {
     }
 
     private mutating func separate(_ space: Bool) {
-        if space && !out.isEmpty { out.append(UInt8(ascii: " ")) }
+        if space && out.count > 0 { out.append(UInt8(ascii: " ")) }
     }
 
     private mutating func copy(_ t: SQLToken, _ space: Bool) {
         separate(space)
-        out.append(contentsOf: bytes[t.range])
+        out.append(UnsafeBufferPointer(rebasing: bytes[t.range]))
     }
 
     private mutating func value(_ space: Bool) {
@@ -142,10 +148,6 @@ private struct Normalizer {
         t.end - t.start == 1 && (bytes[t.start] == UInt8(ascii: "-") || bytes[t.start] == UInt8(ascii: "+"))
     }
 
-    private func isValueWord(_ t: SQLToken) -> Bool {
-        bytes.spells(t, "NULL") || bytes.spells(t, "TRUE") || bytes.spells(t, "FALSE") || bytes.spells(t, "DEFAULT")
-    }
-
     /// `_utf8mb4'text'`: a charset introducer glued to a string is part of the literal.
     private func introducesString(_ t: SQLToken, in tokens: SignificantTokens) -> Bool {
         guard bytes[t.start] == UInt8(ascii: "_"), let n = tokens.peek() else { return false }
@@ -156,7 +158,7 @@ private struct Normalizer {
     private func needsQuotes(_ inner: SQLToken) -> Bool {
         guard inner.end > inner.start, !ASCII.isDigit(bytes[inner.start]) else { return true }
         for i in inner.range where !(ASCII.isIdentifier(bytes[i]) && bytes[i] < 0x80) { return true }
-        return SQLKeywords.contains(bytes, inner)
+        return SQLKeywords.role(bytes, inner) != nil
     }
 
     /// After a `(`: values separated by commas up to the `)`.
@@ -176,7 +178,7 @@ private struct Normalizer {
         }
         if t.isLiteral { return true }
         guard t.kind == .identifier else { return false }
-        if isValueWord(t) { return true }
+        if SQLKeywords.role(bytes, t) == .value { return true }
         if introducesString(t, in: it) {
             _ = it.next()
             return true
@@ -191,5 +193,27 @@ private struct Normalizer {
             guard lookahead.next()?.kind == .comma, lookahead.next()?.kind == .leftParen, valueList(&lookahead) else { return }
             tokens = lookahead
         }
+    }
+}
+
+/// The normalized text as it is written, in the String's own storage.
+private struct Output {
+    var buffer = UnsafeMutableBufferPointer<UInt8>(start: nil, count: 0)
+    var count = 0
+
+    var last: UInt8? { count > 0 ? buffer[count - 1] : nil }
+
+    @inline(__always)
+    mutating func append(_ byte: UInt8) {
+        guard count < buffer.count else { return }
+        buffer[count] = byte
+        count += 1
+    }
+
+    mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
+        let n = min(bytes.count, buffer.count - count)
+        guard n > 0, let source = bytes.baseAddress, let target = buffer.baseAddress else { return }
+        (target + count).update(from: source, count: n)
+        count += n
     }
 }

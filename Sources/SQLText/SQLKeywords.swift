@@ -25,24 +25,24 @@ enum SQLKeywords {
     WHERE WHILE WINDOW WITH WORK WRITE XA XOR YEAR_MONTH ZEROFILL
     """.split(separator: " ").map(String.init)
 
-    /// Keyed by the hash of the uppercase spelling, so a lookup makes no String and no array.
-    private static let table: [UInt64: [UInt8]] = {
-        var table: [UInt64: [UInt8]] = [:]
-        for word in words {
-            let bytes = Array(word.utf8)
-            table[FNV1a.hash(bytes)] = bytes
+    /// What a keyword does to the digest around it.
+    enum Role {
+        case plain
+        case value       // NULL, TRUE, FALSE, DEFAULT: a word, but a value in a foldable list
+        case inList      // IN: a list of values may follow
+        case valuesList  // VALUES, VALUE: rows of values may follow
+    }
+
+    private static let table = WordTable(words.map { word -> (String, Role) in
+        switch word {
+        case "NULL", "TRUE", "FALSE", "DEFAULT": return (word, .value)
+        case "IN": return (word, .inList)
+        case "VALUES", "VALUE": return (word, .valuesList)
+        default: return (word, .plain)
         }
-        return table
-    }()
+    })
 
-    private static let longest = words.map(\.utf8.count).max() ?? 0
-
-    static func contains(_ bytes: UnsafeBufferPointer<UInt8>, _ token: SQLToken) -> Bool {
-        guard token.end - token.start <= longest else { return false }
-        var hash = FNV1a()
-        for i in token.range { hash.add(ASCII.upper(bytes[i])) }
-        guard let word = table[hash.value], word.count == token.end - token.start else { return false }
-        for (i, b) in word.enumerated() where ASCII.upper(bytes[token.start + i]) != b { return false }
-        return true
+    static func role(_ bytes: UnsafeBufferPointer<UInt8>, _ token: SQLToken) -> Role? {
+        table.lookup(bytes, token)
     }
 }

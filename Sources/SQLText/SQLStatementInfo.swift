@@ -38,23 +38,53 @@ public struct SQLStatementInfo: Equatable, Sendable {
     }
 }
 
-/// The statement kinds the classifier tells apart by their first word.
-private enum Verb {
-    case select, show, describe, explain, with, set, create, lock, flush, handler, prepare, drop
-    case begin, start, xa, commit, rollback, other
+/// The words the classifier looks for, found once per identifier.
+private enum Word {
+    // first words of statements
+    case select, show, describe, explain, with, set, create, lock, flush, handler, prepare, execute, deallocate, drop
+    case begin, start, xa, commit, rollback
+    // words inside statements
+    case into, `for`, update, share, value, next, previous, sqlCalcFoundRows, temporary, open, to, read, work
+    case transaction, table, tables, insert, delete, replace, call, analyze, load, alter, truncate
+    // functions
+    case getLock, foundRows, lastInsertID, releaseLock, releaseAllLocks, isUsedLock, isFreeLock, nextval, setval, lastval
 
-    init(_ bytes: UnsafeBufferPointer<UInt8>, _ t: SQLToken) {
-        guard t.kind == .identifier else { self = .other; return }
-        self = Self.table.first { bytes.spells(t, $0.0) }?.1 ?? .other
+    static let known = WordTable<Word>([
+        ("SELECT", .select), ("SHOW", .show), ("DESCRIBE", .describe), ("DESC", .describe), ("EXPLAIN", .explain),
+        ("WITH", .with), ("SET", .set), ("CREATE", .create), ("LOCK", .lock), ("FLUSH", .flush), ("HANDLER", .handler),
+        ("PREPARE", .prepare), ("EXECUTE", .execute), ("DEALLOCATE", .deallocate), ("DROP", .drop), ("BEGIN", .begin),
+        ("START", .start), ("XA", .xa), ("COMMIT", .commit), ("ROLLBACK", .rollback),
+        ("INTO", .into), ("FOR", .for), ("UPDATE", .update), ("SHARE", .share), ("VALUE", .value), ("NEXT", .next),
+        ("PREVIOUS", .previous), ("SQL_CALC_FOUND_ROWS", .sqlCalcFoundRows), ("TEMPORARY", .temporary), ("OPEN", .open),
+        ("TO", .to), ("READ", .read), ("WORK", .work), ("TRANSACTION", .transaction), ("TABLE", .table), ("TABLES", .tables),
+        ("INSERT", .insert), ("DELETE", .delete), ("REPLACE", .replace), ("CALL", .call), ("ANALYZE", .analyze),
+        ("LOAD", .load), ("ALTER", .alter), ("TRUNCATE", .truncate),
+        ("GET_LOCK", .getLock), ("FOUND_ROWS", .foundRows), ("LAST_INSERT_ID", .lastInsertID), ("RELEASE_LOCK", .releaseLock),
+        ("RELEASE_ALL_LOCKS", .releaseAllLocks), ("IS_USED_LOCK", .isUsedLock), ("IS_FREE_LOCK", .isFreeLock),
+        ("NEXTVAL", .nextval), ("SETVAL", .setval), ("LASTVAL", .lastval),
+    ])
+
+    /// Functions that change server state: a statement calling one is not read-only.
+    var hasSideEffects: Bool {
+        switch self {
+        case .getLock, .releaseLock, .releaseAllLocks, .isUsedLock, .isFreeLock, .nextval, .setval, .lastval: return true
+        default: return false
+        }
     }
 
-    private static let table: [(StaticString, Verb)] = [
-        ("SELECT", .select), ("SHOW", .show), ("DESCRIBE", .describe), ("DESC", .describe), ("EXPLAIN", .explain),
-        ("WITH", .with), ("SET", .set), ("CREATE", .create), ("LOCK", .lock), ("FLUSH", .flush),
-        ("HANDLER", .handler), ("PREPARE", .prepare), ("EXECUTE", .prepare), ("DEALLOCATE", .prepare),
-        ("DROP", .drop), ("BEGIN", .begin), ("START", .start), ("XA", .xa), ("COMMIT", .commit),
-        ("ROLLBACK", .rollback),
-    ]
+    /// Words that make EXPLAIN or WITH a write (or, for ANALYZE, an execution), unless called as a function.
+    var writes: Bool {
+        switch self {
+        case .insert, .update, .delete, .replace, .call, .analyze, .load, .create, .alter, .drop, .truncate: return true
+        default: return false
+        }
+    }
+}
+
+/// A significant token and the word it spells, if it is one the classifier knows.
+private struct Seen {
+    var token: SQLToken
+    var word: Word?
 }
 
 /// One pass over the significant tokens; per-statement state resets at each `;`.
@@ -65,11 +95,12 @@ private struct Classifier {
     var sawUnterminated = false
 
     // The current statement.
-    var verb: Verb?
+    var started = false
+    var verb: Word?               // its first word, when the classifier knows it
     var index = 0                 // of the current token in the statement
-    var second: SQLToken?
-    var prev: SQLToken?
-    var prevPrev: SQLToken?
+    var second: Word?
+    var prev: Seen?
+    var prevPrev: Seen?
     var blocksReadOnly = false    // writes, locks rows, assigns, or has side effects
     var writeWord = false         // INSERT, UPDATE ... as a word, not a function (EXPLAIN/WITH)
     var pendingWriteWord = false  // a write word whose next token decides
@@ -98,118 +129,107 @@ private struct Classifier {
             return
         }
         if t.kind == .unterminated { sawUnterminated = true }
-        if verb == nil {
+        let seen = Seen(token: t, word: t.kind == .identifier ? Word.known.lookup(bytes, t) : nil)
+        if !started {
             if t.kind == .leftParen { return }  // (SELECT ...) UNION (SELECT ...)
-            verb = Verb(bytes, t)
+            started = true
+            verb = seen.word
             info.statementCount += 1
             if info.statementCount == 1 && t.kind == .identifier {
                 info.firstKeyword = String(decoding: bytes[t.range].map(ASCII.upper), as: UTF8.self)
             }
         } else {
             index += 1
-            if index == 1 { second = t }
+            if index == 1 { second = seen.word }
         }
-        inspect(t)
+        inspect(seen)
         prevPrev = prev
-        prev = t
+        prev = seen
     }
 
-    private func isWord(_ t: SQLToken?, _ word: StaticString) -> Bool {
-        guard let t, t.kind == .identifier else { return false }
-        return bytes.spells(t, word)
-    }
-
-    private mutating func inspect(_ t: SQLToken) {
+    private mutating func inspect(_ seen: Seen) {
+        let t = seen.token
         // LAST_INSERT_ID(expr) sets the value: a side effect. LAST_INSERT_ID() only reads it.
-        if prev?.kind == .leftParen && isWord(prevPrev, "LAST_INSERT_ID") && t.kind != .rightParen {
+        if prev?.token.kind == .leftParen && prevPrev?.word == .lastInsertID && t.kind != .rightParen {
             blocksReadOnly = true
         }
         switch t.kind {
         case .userVariable:
             info.usesUserVariables = true
-            if isWord(prev, "INTO") { info.pinReasons.insert(.userVariableAssignment) }
+            if prev?.word == .into { info.pinReasons.insert(.userVariableAssignment) }
         case .operator:
             if bytes.spells(t, ":=") {
                 info.pinReasons.insert(.userVariableAssignment)
                 blocksReadOnly = true
-            } else if verb == .set && prev?.kind == .userVariable && bytes.spells(t, "=") {
+            } else if verb == .set && prev?.token.kind == .userVariable && bytes.spells(t, "=") {
                 info.pinReasons.insert(.userVariableAssignment)
             }
         case .leftParen:
-            if let p = prev, p.kind == .identifier { functionCall(p) }
+            if let function = prev?.word { functionCall(function) }
         case .identifier:
-            word(t)
+            if let word = seen.word { self.word(word) }
         default:
             break
         }
     }
 
-    private mutating func functionCall(_ name: SQLToken) {
-        if bytes.spells(name, "GET_LOCK") {
-            info.pinReasons.insert(.getLock)
-            blocksReadOnly = true
-        } else if bytes.spells(name, "FOUND_ROWS") {
-            info.pinReasons.insert(.foundRows)
-        } else if bytes.spells(name, "LAST_INSERT_ID") {
-            info.pinReasons.insert(.lastInsertID)
-        } else if Self.sideEffectFunctions.contains(where: { bytes.spells(name, $0) }) {
-            blocksReadOnly = true
+    private mutating func functionCall(_ function: Word) {
+        switch function {
+        case .getLock: info.pinReasons.insert(.getLock)
+        case .foundRows: info.pinReasons.insert(.foundRows)
+        case .lastInsertID: info.pinReasons.insert(.lastInsertID)
+        default: break
         }
+        if function.hasSideEffects { blocksReadOnly = true }
     }
 
-    private static let sideEffectFunctions: [StaticString] = [
-        "RELEASE_LOCK", "RELEASE_ALL_LOCKS", "IS_USED_LOCK", "IS_FREE_LOCK", "NEXTVAL", "SETVAL", "LASTVAL",
-    ]
-
-    /// Words that make EXPLAIN or WITH a write (or, for ANALYZE, an execution), unless called as a function.
-    private static let writeWords: [StaticString] = [
-        "INSERT", "UPDATE", "DELETE", "REPLACE", "CALL", "ANALYZE", "LOAD", "CREATE", "ALTER", "DROP", "TRUNCATE",
-    ]
-
-    private mutating func word(_ t: SQLToken) {
-        if (bytes.spells(t, "UPDATE") || bytes.spells(t, "SHARE")) && isWord(prev, "FOR") {
+    private mutating func word(_ word: Word) {
+        switch word {
+        case .update where prev?.word == .for, .share where prev?.word == .for:
             blocksReadOnly = true  // FOR UPDATE, FOR SHARE
-        } else if bytes.spells(t, "LOCK") {
+        case .lock:
             blocksReadOnly = true  // LOCK IN SHARE MODE, and LOCK TABLES
-            if verb == .flush && isWord(prev, "READ") { info.pinReasons.insert(.lockTables) }
-        } else if bytes.spells(t, "INTO") {
+            if verb == .flush && prev?.word == .read { info.pinReasons.insert(.lockTables) }
+        case .into:
             blocksReadOnly = true
-        } else if bytes.spells(t, "VALUE") && (isWord(prev, "NEXT") || isWord(prev, "PREVIOUS")) {
+        case .value where prev?.word == .next || prev?.word == .previous:
             blocksReadOnly = true  // NEXT VALUE FOR sequence
-        } else if bytes.spells(t, "SQL_CALC_FOUND_ROWS") {
+        case .sqlCalcFoundRows:
             info.pinReasons.insert(.foundRows)
-        } else if verb == .create && (index == 1 || index == 3) && bytes.spells(t, "TEMPORARY") {
+        case .temporary where verb == .create && (index == 1 || index == 3):
             info.pinReasons.insert(.temporaryTable)  // CREATE [OR REPLACE] TEMPORARY TABLE
-        } else if verb == .handler && bytes.spells(t, "OPEN") {
+        case .open where verb == .handler:
             info.pinReasons.insert(.handler)
-        } else if verb == .rollback && bytes.spells(t, "TO") {
+        case .to where verb == .rollback:
             rollbackToSavepoint = true
+        default:
+            break
         }
-        if Self.writeWords.contains(where: { bytes.spells(t, $0) }) { pendingWriteWord = true }
+        if word.writes { pendingWriteWord = true }
     }
 
     private mutating func endStatement() {
         defer { resetStatement() }
-        guard let verb else { return }
+        guard started else { return }
         writeWord = writeWord || pendingWriteWord
         switch verb {
         case .begin:
-            if index == 0 || (index == 1 && isWord(second, "WORK")) { info.startsTransaction = true }
+            if index == 0 || (index == 1 && second == .work) { info.startsTransaction = true }
         case .start:
-            if isWord(second, "TRANSACTION") { info.startsTransaction = true }
+            if second == .transaction { info.startsTransaction = true }
         case .xa:
-            if isWord(second, "START") || isWord(second, "BEGIN") { info.startsTransaction = true }
-            if isWord(second, "COMMIT") || isWord(second, "ROLLBACK") { info.endsTransaction = true }
+            if second == .start || second == .begin { info.startsTransaction = true }
+            if second == .commit || second == .rollback { info.endsTransaction = true }
         case .commit:
             info.endsTransaction = true
         case .rollback:
             if !rollbackToSavepoint { info.endsTransaction = true }
-        case .prepare:
+        case .prepare, .execute, .deallocate:
             info.pinReasons.insert(.sqlPrepare)
         case .drop:
-            if isWord(second, "PREPARE") { info.pinReasons.insert(.sqlPrepare) }
+            if second == .prepare { info.pinReasons.insert(.sqlPrepare) }
         case .lock:
-            if isWord(second, "TABLE") || isWord(second, "TABLES") { info.pinReasons.insert(.lockTables) }
+            if second == .table || second == .tables { info.pinReasons.insert(.lockTables) }
         default:
             break
         }
@@ -223,6 +243,7 @@ private struct Classifier {
     }
 
     private mutating func resetStatement() {
+        started = false
         verb = nil
         index = 0
         second = nil

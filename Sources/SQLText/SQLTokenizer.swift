@@ -41,17 +41,27 @@ public struct SQLTokenizer: IteratorProtocol, Sequence {
         return token
     }
 
+    @inline(__always)
     private func at(_ i: Int) -> UInt8 { i < bytes.count ? bytes[i] : 0 }
+
+    /// The first position from `start` on whose byte fails `test` (or the end).
+    @inline(__always)
+    private func skip(from start: Int, while test: (UInt8) -> Bool) -> Int {
+        var i = start
+        while i < bytes.count && test(bytes[i]) { i += 1 }
+        return i
+    }
 
     private mutating func scan() -> SQLTokenKind {
         let c = bytes[position]
         switch c {
         case _ where ASCII.isSpace(c):
-            while position < bytes.count && ASCII.isSpace(bytes[position]) { position += 1 }
+            position = skip(from: position + 1, while: ASCII.isSpace)
             return .whitespace
         case UInt8(ascii: "#"):
             return lineComment()
-        case UInt8(ascii: "-") where at(position + 1) == UInt8(ascii: "-") && (position + 2 == bytes.count || at(position + 2) <= 0x20):
+        // "--" starts a comment only before a space, a control byte or the end (at() gives 0 there).
+        case UInt8(ascii: "-") where at(position + 1) == UInt8(ascii: "-") && at(position + 2) <= 0x20:
             return lineComment()
         case UInt8(ascii: "/") where at(position + 1) == UInt8(ascii: "*"):
             return blockComment()
@@ -170,8 +180,7 @@ public struct SQLTokenizer: IteratorProtocol, Sequence {
     }
 
     private mutating func restOfWord(from start: Int) -> SQLTokenKind {
-        position = start
-        while position < bytes.count && ASCII.isIdentifier(bytes[position]) { position += 1 }
+        position = skip(from: start, while: ASCII.isIdentifier)
         return .identifier
     }
 
@@ -185,7 +194,7 @@ public struct SQLTokenizer: IteratorProtocol, Sequence {
             default: break
             }
         }
-        while position < bytes.count && ASCII.isIdentifier(bytes[position]) { position += 1 }
+        position = skip(from: position + 1, while: ASCII.isIdentifier)
         return .identifier
     }
 

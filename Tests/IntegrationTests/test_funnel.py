@@ -277,7 +277,7 @@ def test_backlog_timeout_gives_documented_error(start_funnel):
         assert e.value.args[0] == 9001
         assert "no backend connection within 0.5 s" in e.value.args[1]
         assert "1 in use" in e.value.args[1] and "at its limit of 1" in e.value.args[1]
-        assert 0.4 < time.time() - started < 3
+        assert 0.4 < time.time() - started < 10   # honoured, not forever (loose: CI machines are busy)
         holder.commit()
         assert query(waiter, "SELECT 'after'") == (("after",),)   # the session goes on
 

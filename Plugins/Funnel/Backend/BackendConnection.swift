@@ -15,6 +15,8 @@ final class BackendConnection: @unchecked Sendable {
     let serverThreadID: UInt32
     let capabilities: CapabilityFlags
 
+    /// The backend's shared figures (in-flight queries, latency); set when the pool adopts it.
+    var state: BackendState?
     /// The schema the connection has selected now.
     var schema: String?
     /// What LAST_INSERT_ID() returns on this connection, as far as the funnel saw.

@@ -187,6 +187,7 @@ final class BackendHandler: ChannelInboundHandler {
     /// Sends a client's command (its physical packets) and relays the response to `sink`.
     /// Returns false when the command expects no response (the caller completes it itself).
     func relay(_ packets: [MySQLPacket], to sink: RelaySink) throws -> Bool {
+        if case .closed = state { throw BackendError.closed }
         guard let context, case .idle = state, let first = packets.first else {
             throw BackendError.protocolViolation("command while the connection is busy")
         }

@@ -40,6 +40,7 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
     }
 
     let id: UInt32
+    let snapshot = ClientSnapshotBox()
     private let server: FunnelRuntime
     private var context: ChannelHandlerContext!
     /// For the relay callbacks on backend loops: a context must not be touched off its loop.
@@ -60,6 +61,10 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
     private var current: Command?
     private var queued: [MySQLPacket] = []
     private var lastStatus: ServerStatusFlags = .autocommit
+    private var readWriteSplit = false
+    private var readYourWrites = TimeAmount.zero
+    /// When the client last sent a statement that may write (for read-your-writes).
+    private var lastWrite: NIODeadline?
     /// The id of the client's last INSERT with an AUTO_INCREMENT (the OK packet's), for LAST_INSERT_ID().
     private var lastInsertID: UInt64 = 0
     private var uploadingLocalFile = false
@@ -84,6 +89,7 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
         channel = context.channel
         eventLoop = context.eventLoop
         remoteAddress = context.remoteAddress?.ipAddress ?? "unknown"
+        snapshot.update { $0.address = remoteAddress }
         let greeting = HandshakeV10(serverVersion: "5.5.5-" + server.configuration.serverVersion, connectionID: id,
                                     authPluginData: nonce, capabilities: Self.offeredCapabilities,
                                     characterSet: CharacterSetID.utf8mb4GeneralCI, statusFlags: .autocommit,
@@ -159,10 +165,13 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
         admitted = true
         server.credentials[user.name] = .stage1(stage1)
         userName = user.name
-        poolMode = server.configuration.poolMode(for: user.name)
+        poolMode = server.users.poolMode(for: user.name)
+        readWriteSplit = poolMode == .transaction && server.users.readWriteSplit(for: user.name)
+        readYourWrites = .nanoseconds(Int64(server.configuration.readYourWrites * 1e9))
         database = response.database.flatMap { $0.isEmpty ? nil : $0 } ?? user.defaultDatabase
         variables = SessionVariables(handshakeCollation: handshakeCollation)
         phase = .command
+        publishSnapshot()
         send(OKPacket(statusFlags: .autocommit), sequenceID: sequenceID)
         context.flush()
         server.events.publishIfWanted(.clientConnected) { "client=\(self.id) user=\(user.name) address=\(self.remoteAddress)" }
@@ -212,8 +221,13 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
         }
         current = Command(code: code, firstSequenceID: packet.sequenceID, pending: [packet], continues: packet.isContinued,
                           startedAt: .now())
+        snapshot.update {
+            $0.state = "active"
+            $0.queryStarted = .now()
+            $0.query = Self.describe(packet)
+        }
         var analysis: QueryAnalysis?
-        if code == CommandCode.query.rawValue, poolMode == .transaction || transactionLost {
+        if code == CommandCode.query.rawValue, poolMode == .transaction || transactionLost || readWriteSplit {
             var sql = packet.payload
             sql.moveReaderIndex(forwardBy: 1)
             analysis = QueryAnalysis(sql: sql, multiStatementsAllowed: capabilities.contains(.multiStatements))
@@ -252,7 +266,9 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
                 if code == CommandCode.setOption.rawValue { pin(.setOption) }
             }
             let replayInsertID = analysis?.readsLastInsertID == true && lastInsertID != 0
-            withBackend { connection in
+            let role = role(for: analysis)
+            if role == .readWrite && analysis?.isReadOnly != true { lastWrite = .now() }
+            withBackend(role: role) { connection in
                 if replayInsertID && connection.lastInsertID != self.lastInsertID {
                     self.replayLastInsertID(on: connection)
                 } else {
@@ -283,15 +299,26 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
 
     // MARK: getting a backend connection
 
-    private func withBackend(_ then: @escaping (BackendConnection) -> Void) {
+    private func withBackend(role: BackendRole = .readWrite, _ then: @escaping (BackendConnection) -> Void) {
         if let backend { return then(backend) }
-        let loop = context.eventLoop
-        waiting = server.coordinator.acquire(user: userName, database: database, loop: loop) { result in
-            loop.execute { self.acquired(result, then: then) }
+        let loop = eventLoop!
+        waiting = server.coordinator.acquire(user: userName, database: database, role: role) { result in
+            loop.execute { self.acquired(result, role: role, then: then) }
         }
+        snapshot.update { $0.state = "waiting" }
     }
 
-    private func acquired(_ result: Result<(BackendConnection, Lease), PoolFailure>, then: @escaping (BackendConnection) -> Void) {
+    /// Read/write splitting: a statement that only reads, outside a transaction and outside
+    /// the read-your-writes window, may go to a read-only backend. When unsure: read-write.
+    private func role(for analysis: QueryAnalysis?) -> BackendRole {
+        guard readWriteSplit, backend == nil, pins.isEmpty, let analysis, analysis.isReadOnly,
+              variables["autocommit"].map({ $0 == "ON" || $0 == "1" }) ?? true else { return .readWrite }
+        if let lastWrite, NIODeadline.now() < lastWrite + readYourWrites { return .readWrite }
+        return .readOnly
+    }
+
+    private func acquired(_ result: Result<(BackendConnection, Lease), PoolFailure>, role: BackendRole,
+                          then: @escaping (BackendConnection) -> Void) {
         waiting = nil
         guard case .command = phase, current != nil else {
             if case .success(let (connection, _)) = result { server.coordinator.release(connection, .clean) }
@@ -302,6 +329,7 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
             replyAndFinish(PoolErrors.packet(for: failure))
         case .success(let (connection, lease)):
             backend = connection
+            publishSnapshot()
             prepare(connection, needsPing: lease.needsPing).hop(to: context.eventLoop).whenComplete { outcome in
                 guard case .command = self.phase, self.backend === connection else { return }
                 switch outcome {
@@ -315,7 +343,7 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
                     self.server.log(.warning, "backend \(connection.backend) failed while preparing a hand-over: \(error)")
                     self.backend = nil
                     self.server.coordinator.release(connection, .close)
-                    self.withBackend(then)   // a stale connection: try another one
+                    self.withBackend(role: role, then)   // a stale connection: try another one
                 }
             }
         }
@@ -361,6 +389,7 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
         command.pending = []
         command.sent = true
         current = command
+        connection.state?.inFlight.wrappingIncrement(ordering: .relaxed)
         connection.eventLoop.execute {
             self.relayedPackets = 0
             do {
@@ -445,14 +474,47 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
 
     // MARK: after a response
 
+    /// Mirrors the session's state into the snapshot the clients table reads.
+    private func publishSnapshot() {
+        let state: String
+        if waiting != nil { state = "waiting" }
+        else if current != nil { state = "active" }
+        else if lastStatus.contains(.inTransaction) { state = "in_transaction" }
+        else { state = "idle" }
+        snapshot.update {
+            $0.user = userName
+            $0.database = database ?? ""
+            $0.state = state
+            $0.pinned = pins.map(\.rawValue).sorted().joined(separator: ",")
+            $0.backend = backend?.backend.name ?? ""
+            $0.backendThreadID = backend?.serverThreadID ?? 0
+            if current == nil {
+                $0.query = ""
+                $0.queryStarted = nil
+            }
+        }
+    }
+
+    private static func describe(_ packet: MySQLPacket) -> String {
+        var payload = packet.payload
+        guard let code = payload.readInteger(as: UInt8.self) else { return "" }
+        switch CommandCode(rawValue: code) {
+        case .query: return payload.readString(length: min(payload.readableBytes, 1024)) ?? ""
+        default: return "\(CommandCode(rawValue: code))"
+        }
+    }
+
     private func finishCommand(_ summary: ResponseSummary?) {
+        defer { publishSnapshot() }
+        if let connection = backend, current?.sent == true {
+            connection.state?.inFlight.wrappingDecrement(ordering: .relaxed)
+            if let summary, let started = current?.startedAt {
+                connection.state?.recordQuery(nanoseconds: UInt64(max((NIODeadline.now() - started).nanoseconds, 0)), failed: summary.isError)
+            }
+        }
         if let summary, let connection = backend {
             lastStatus = summary.statusFlags
             apply(summary, to: connection)
-            if let started = current?.startedAt {
-                server.recordQuery(backend: connection.backend, nanoseconds: UInt64((NIODeadline.now() - started).nanoseconds),
-                                   failed: summary.isError)
-            }
         }
         current = nil
         releaseIfDone()
@@ -512,6 +574,8 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
         let hadTransaction = lastStatus.contains(.inTransaction)
         if let connection = backend {
             server.log(.warning, "client \(id): backend \(connection.backend) connection lost: \(error)")
+            if current?.sent == true { connection.state?.inFlight.wrappingDecrement(ordering: .relaxed) }
+            if let state = connection.state { server.coordinator.backendFailed(state, reason: "connection lost: \(error)") }
         }
         backend = nil   // the pool hears of the loss from the connection itself
         lastStatus = .autocommit
@@ -555,7 +619,8 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
             self.admitted = true
             self.server.credentials[user.name] = .stage1(stage1)
             self.userName = user.name
-            self.poolMode = self.server.configuration.poolMode(for: user.name)
+            self.poolMode = self.server.users.poolMode(for: user.name)
+            self.readWriteSplit = self.poolMode == .transaction && self.server.users.readWriteSplit(for: user.name)
             if let charset = request.characterSet { self.handshakeCollation = UInt8(truncatingIfNeeded: charset) }
             self.clearSessionState()
             self.database = request.schema.isEmpty ? user.defaultDatabase : request.schema

@@ -4,8 +4,24 @@ import Pooling
 
 /// The funnel's settings, read from the plugin's options and checked once.
 struct FunnelConfiguration: Sendable {
+    struct BackendSpec: Sendable, Equatable {
+        var address: HostPort
+        var role: BackendRole
+        var weight: Int
+        var maxConnections: Int
+    }
+
     var address: HostPort
-    var backends: [HostPort]
+    var backends: [BackendSpec]
+    var balance: BalanceAlgorithm
+    var readWriteSplit: Bool
+    var readYourWrites: Double
+    var healthCheckInterval: Double
+    var healthCheckTimeout: Double
+    var healthCheckUser: String?
+    var healthCheckPassword: String
+    var ejectAfterFailures: Int
+    var drainTimeout: Double
     var users: [UserEntry]
     var authUser: String?
     var authPassword: String
@@ -18,7 +34,7 @@ struct FunnelConfiguration: Sendable {
     var serverVersion: String
     var maxPacketSize: Int
 
-    init(context: PluginContext) throws {
+    init(options context: OptionReader) throws {
         func int(_ name: String) -> Int { context.intOption(name) ?? 0 }
         func positive(_ name: String) -> Int? { let v = int(name); return v > 0 ? v : nil }
         func seconds(_ name: String) throws -> PoolDuration {
@@ -28,8 +44,22 @@ struct FunnelConfiguration: Sendable {
         }
 
         address = try HostPort(parsing: context.option("address") ?? "127.0.0.1:4040")
-        backends = try context.listOption("backend-addresses").map { try HostPort(parsing: $0, defaultHost: "127.0.0.1") }
-        guard !backends.isEmpty else { throw FunnelConfigurationError("backend-addresses: at least one backend is needed") }
+        backendMaxConnections = int("backend-max-connections")
+        guard backendMaxConnections > 0 else { throw FunnelConfigurationError("backend-max-connections must be at least 1") }
+        backends = try Self.backendSpecs(context: context, defaultMax: backendMaxConnections)
+        guard let algorithm = BalanceAlgorithm(rawValue: context.option("balance") ?? "least-outstanding") else {
+            throw FunnelConfigurationError("balance must be one of \(BalanceAlgorithm.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        balance = algorithm
+        readWriteSplit = context.boolOption("read-write-split")
+        readYourWrites = max(context.doubleOption("read-your-writes") ?? 0, 0)
+        healthCheckInterval = context.doubleOption("health-check-interval") ?? 2
+        healthCheckTimeout = context.doubleOption("health-check-timeout") ?? 1
+        guard healthCheckInterval > 0, healthCheckTimeout > 0 else { throw FunnelConfigurationError("health-check-interval and -timeout must be more than 0") }
+        healthCheckUser = context.option("health-check-user").flatMap { $0.isEmpty ? nil : $0 }
+        healthCheckPassword = context.option("health-check-password") ?? ""
+        ejectAfterFailures = max(int("eject-after-failures"), 1)
+        drainTimeout = max(context.doubleOption("drain-timeout") ?? 30, 0)
         users = try context.option("users").map(UserEntry.parseTable) ?? []
         authUser = context.option("auth-user").flatMap { $0.isEmpty ? nil : $0 }
         authPassword = context.option("auth-password") ?? ""
@@ -57,8 +87,6 @@ struct FunnelConfiguration: Sendable {
                 databaseLimits[db] = n
             }
         }
-        backendMaxConnections = int("backend-max-connections")
-        guard backendMaxConnections > 0 else { throw FunnelConfigurationError("backend-max-connections must be at least 1") }
         pool = PoolConfiguration(
             maxConnections: positive("max-backend-connections"),
             maxConnectionsPerUser: positive("max-backend-connections-per-user"),
@@ -78,8 +106,41 @@ struct FunnelConfiguration: Sendable {
         maxPacketSize = max(int("max-packet-size"), 1 << 20)
     }
 
-    func poolMode(for user: String) -> PoolMode {
-        users.first { $0.name == user }?.poolMode ?? defaultPoolMode
+    /// backend-addresses (rw), read-only-backend-addresses (ro) and the backends table, in that order.
+    private static func backendSpecs(context: OptionReader, defaultMax: Int) throws -> [BackendSpec] {
+        var specs: [BackendSpec] = []
+        func add(_ spec: BackendSpec) throws {
+            guard !specs.contains(where: { $0.address == spec.address }) else {
+                throw FunnelConfigurationError("backend \(spec.address) is listed twice")
+            }
+            specs.append(spec)
+        }
+        for text in context.listOption("backend-addresses") {
+            try add(BackendSpec(address: try HostPort(parsing: text, defaultHost: "127.0.0.1"), role: .readWrite, weight: 1, maxConnections: defaultMax))
+        }
+        for text in context.listOption("read-only-backend-addresses") {
+            try add(BackendSpec(address: try HostPort(parsing: text, defaultHost: "127.0.0.1"), role: .readOnly, weight: 1, maxConnections: defaultMax))
+        }
+        if let json = context.option("backends"), let data = json.data(using: .utf8) {
+            guard let list = try? JSONSerialization.jsonObject(with: data) as? [[String: Any]] else {
+                throw FunnelConfigurationError("backends must be a list of tables ([[funnel.backends]])")
+            }
+            for raw in list {
+                var entry: [String: Any] = [:]
+                for (k, v) in raw { entry[k.replacingOccurrences(of: "_", with: "-")] = v }
+                guard let address = entry["address"] as? String else { throw FunnelConfigurationError("every [[funnel.backends]] needs an address") }
+                let roleText = entry["role"] as? String ?? "rw"
+                guard let role = BackendRole(text: roleText) else { throw FunnelConfigurationError("backend \(address): role must be rw or ro") }
+                let weight = entry["weight"] as? Int ?? 1
+                let maxConnections = entry["max-connections"] as? Int ?? defaultMax
+                guard weight >= 0, maxConnections > 0 else { throw FunnelConfigurationError("backend \(address): weight >= 0 and max-connections > 0") }
+                try add(BackendSpec(address: try HostPort(parsing: address, defaultHost: "127.0.0.1"), role: role, weight: weight, maxConnections: maxConnections))
+            }
+        }
+        if specs.isEmpty {
+            specs.append(BackendSpec(address: HostPort(host: "127.0.0.1", port: 3306), role: .readWrite, weight: 1, maxConnections: defaultMax))
+        }
+        return specs
     }
 }
 

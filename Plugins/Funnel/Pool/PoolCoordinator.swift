@@ -2,40 +2,65 @@ import Foundation
 import MySQLWire
 import NIOConcurrencyHelpers
 import NIOCore
+import PluginKit
 import Pooling
 
 /// Runs the Pooling state machine for real: one lock around it, and the actions it returns
 /// (open, close, reset, hand over, fail) carried out on the event loops, outside the lock.
+/// It also holds requests that no backend can serve right now (all down, or PAUSE) until one
+/// can or their backlog deadline passes.
+///
+/// Lock order: the registry's lock may be taken before this one, never the other way round.
 final class PoolCoordinator: @unchecked Sendable {
     typealias Completion = (Result<(BackendConnection, Lease), PoolFailure>) -> Void
+
+    /// A request parked outside the pool: no candidate backend now, or the funnel is paused.
+    private struct Parked {
+        var user: String
+        var database: String?
+        var role: BackendRole
+        var completion: Completion
+        var deadline: NIODeadline
+        var since: NIODeadline
+    }
 
     private let lock = NIOLock()
     private let pool: ConnectionPool
     private var connections: [ConnectionID: BackendConnection] = [:]
     private var closing: Set<ConnectionID> = []
-    private var waiters: [RequestID: (completion: Completion, loop: EventLoop)] = [:]
+    private var waiters: [RequestID: Completion] = [:]
+    private var parked: [RequestID: Parked] = [:]
+    private var parkedOrder: [RequestID] = []
     private var nextRequest: UInt64 = 1
-    private var addresses: [BackendID: HostPort] = [:]
     private var admission: ClientAdmission
+    private var paused = false
+    private var waitTimeout: TimeAmount
+    /// Open and leased connections per pool, for the policies' pool caps.
+    private var open: [PoolKey: Int] = [:]
+    private var leased: [PoolKey: Int] = [:]
+    private var connectingKeys: [ConnectionID: PoolKey] = [:]
+    private var drainDeadlines: [BackendID: NIODeadline] = [:]
+
+    let registry: BackendRegistry
     private let credentials: CredentialStore
     private let connector: BackendConnector
     private let group: EventLoopGroup
     private let events: FunnelEvents
     private var ticker: RepeatedTask?
+    var log: ((PluginContext.LogLevel, String) -> Void)?
+    /// Backend-level events (added, removed, state) with the backend's figures as payload.
+    var backendEvent: ((FunnelEvents.Name, BackendState, String) -> Void)?
 
-    init(configuration: FunnelConfiguration, credentials: CredentialStore, group: EventLoopGroup, events: FunnelEvents) throws {
+    init(configuration: FunnelConfiguration, registry: BackendRegistry, credentials: CredentialStore,
+         connector: BackendConnector, group: EventLoopGroup, events: FunnelEvents) {
         pool = ConnectionPool(configuration: configuration.pool)
         admission = ClientAdmission(limits: configuration.admission)
+        waitTimeout = .nanoseconds(Int64(configuration.pool.waitTimeout.nanoseconds))
+        self.registry = registry
         self.credentials = credentials
+        self.connector = connector
         self.group = group
         self.events = events
-        connector = BackendConnector(connectTimeout: .nanoseconds(Int64(configuration.connectTimeout * 1e9)),
-                                     maxPacketSize: configuration.maxPacketSize)
-        for address in configuration.backends {
-            let id = BackendID(address.description)
-            addresses[id] = address
-            _ = try pool.addBackend(id, BackendConfiguration(maxConnections: configuration.backendMaxConnections), now: Self.now())
-        }
     }
 
     static func now() -> PoolInstant { PoolInstant(nanoseconds: DispatchTime.now().uptimeNanoseconds) }
@@ -48,8 +73,109 @@ final class PoolCoordinator: @unchecked Sendable {
 
     func stop() {
         ticker?.cancel()
-        let all = lock.withLock { Array(connections.values) }
+        let (all, waiting) = lock.withLock { () -> ([BackendConnection], [Completion]) in
+            let waiting = parked.values.map(\.completion) + waiters.values
+            parked = [:]
+            parkedOrder = []
+            waiters = [:]
+            return (Array(connections.values), waiting)
+        }
+        for completion in waiting { completion(.failure(.noBackendAvailable)) }
         for connection in all { connection.quit() }
+    }
+
+    // MARK: configuration at run time
+
+    func updateConfiguration(_ configuration: FunnelConfiguration) {
+        let actions: PoolActions = lock.withLock {
+            admission.limits = configuration.admission
+            waitTimeout = .nanoseconds(Int64(configuration.pool.waitTimeout.nanoseconds))
+            return pool.updateConfiguration(configuration.pool, now: Self.now())
+        }
+        run(actions)
+    }
+
+    // MARK: backends
+
+    func addBackend(_ backend: BackendState) throws {
+        try registry.add(backend)
+        let actions: PoolActions
+        do {
+            actions = try lock.withLock { () throws(PoolError) -> PoolActions in
+                drainDeadlines[backend.id] = nil
+                return try pool.addBackend(backend.id, BackendConfiguration(maxConnections: backend.maxConnections), now: Self.now())
+            }
+        } catch {
+            registry.remove(backend.id)
+            throw FunnelConfigurationError("backend \(backend.id) is still being removed; try again when it is gone")
+        }
+        backendEvent?(.backendAdded, backend, "address=\(backend.id) role=\(backend.role.rawValue) weight=\(backend.weight)")
+        run(actions)
+        retryParked()
+    }
+
+    /// Applies a backend's health or operator state to the pool: only UP takes new work.
+    func setHealth(_ backend: BackendState, _ health: BackendHealth, reason: String) {
+        guard backend.health != .draining, let previous = backend.transition(to: health) else { return }
+        let configuration = BackendConfiguration(maxConnections: backend.maxConnections, acceptingNew: health == .up)
+        let actions = lock.withLock { (try? pool.updateBackend(backend.id, configuration, now: Self.now())) ?? PoolActions() }
+        backendEvent?(.backendState, backend, "address=\(backend.id) from=\(previous.rawValue) to=\(health.rawValue) reason=\(reason)")
+        log?(health == .up ? .notice : .warning, "backend \(backend.id) is \(health.rawValue) (was \(previous.rawValue)): \(reason)")
+        run(actions)
+        if health == .up { retryParked() }
+    }
+
+    func updateLimit(_ backend: BackendState) {
+        let configuration = BackendConfiguration(maxConnections: backend.maxConnections, acceptingNew: backend.health == .up)
+        run(lock.withLock { (try? pool.updateBackend(backend.id, configuration, now: Self.now())) ?? PoolActions() })
+        retryParked()
+    }
+
+    /// No new work; transactions finish, then the connections close. After `timeout` the
+    /// connections still in use are closed (their clients get an error for the work in flight).
+    func drain(_ backend: BackendState, timeout: TimeAmount) {
+        guard let previous = backend.transition(to: .draining) else { return }
+        let actions = lock.withLock { () -> PoolActions in
+            drainDeadlines[backend.id] = .now() + timeout
+            return (try? pool.removeBackend(backend.id, now: Self.now())) ?? PoolActions()
+        }
+        backendEvent?(.backendState, backend, "address=\(backend.id) from=\(previous.rawValue) to=DRAINING reason=drain")
+        run(actions)
+        finishDrains()
+    }
+
+    /// Backends whose drain finished are forgotten; those past their deadline lose their connections.
+    private func finishDrains() {
+        let now = NIODeadline.now()
+        let (done, overdue): ([BackendID], [BackendConnection]) = lock.withLock {
+            let remaining = Set(pool.backendIDs)
+            var done: [BackendID] = []
+            var overdue: [BackendConnection] = []
+            for (id, deadline) in drainDeadlines {
+                if !remaining.contains(id) {
+                    done.append(id)
+                    drainDeadlines[id] = nil
+                } else if deadline <= now {
+                    overdue += connections.values.filter { $0.backend == id }
+                }
+            }
+            return (done, overdue)
+        }
+        for connection in overdue { connection.close() }
+        for id in done {
+            guard let backend = registry[id] else { continue }
+            registry.remove(id)
+            backendEvent?(.backendRemoved, backend, "address=\(id)")
+        }
+    }
+
+    /// Open and idle connections of one pool, for a policy's cap.
+    func poolCounts(backend: BackendID, user: String) -> (open: Int, idle: Int) {
+        lock.withLock {
+            let key = PoolKey(backend: backend, user: user)
+            let o = open[key, default: 0]
+            return (o, o - leased[key, default: 0])
+        }
     }
 
     // MARK: clients
@@ -62,31 +188,81 @@ final class PoolCoordinator: @unchecked Sendable {
         lock.withLock { _ = admission.leave(user: user) }
     }
 
+    func pause() { lock.withLock { paused = true } }
+
+    func resume() {
+        lock.withLock { paused = false }
+        retryParked()
+    }
+
+    var isPaused: Bool { lock.withLock { paused } }
+
     /// Asks for a connection; `completion` runs exactly once, on any thread.
     @discardableResult
-    func acquire(user: String, database: String?, loop: EventLoop, completion: @escaping Completion) -> RequestID {
-        let (request, result): (RequestID, Result<PoolActions, PoolError>) = lock.withLock {
-            let request = RequestID(nextRequest)
-            nextRequest += 1
-            waiters[request] = (completion, loop)
-            return (request, Result { () throws(PoolError) in try pool.acquire(request, user: user, database: database, backends: .any, now: Self.now()) })
+    func acquire(user: String, database: String?, role: BackendRole, completion: @escaping Completion) -> RequestID {
+        let request = lock.withLock { () -> RequestID in
+            defer { nextRequest += 1 }
+            return RequestID(nextRequest)
         }
-        guard case .success(let actions) = result else {
+        submit(request, user: user, database: database, role: role, completion: completion,
+               deadline: nil, since: .now())
+        return request
+    }
+
+    private func submit(_ request: RequestID, user: String, database: String?, role: BackendRole,
+                        completion: @escaping Completion, deadline: NIODeadline?, since: NIODeadline) {
+        let candidates = registry.candidates(role: role, user: user, database: database) { self.poolCounts(backend: $0, user: user) }
+        let willServe = candidates.isEmpty && registry.anyWillServe(role)
+        let outcome: Result<PoolActions, PoolError>? = lock.withLock {
+            if paused || willServe {
+                parked[request] = Parked(user: user, database: database, role: role, completion: completion,
+                                         deadline: deadline ?? .now() + waitTimeout, since: since)
+                parkedOrder.append(request)
+                return nil
+            }
+            if candidates.isEmpty { return .failure(.unknownBackend(BackendID("none"))) }
+            waiters[request] = completion
+            let remaining = deadline.map { PoolDuration(nanoseconds: UInt64(max(($0 - .now()).nanoseconds, 1))) }
+            return Result { () throws(PoolError) in
+                try pool.acquire(request, user: user, database: database, backends: .preferred(candidates), now: Self.now(), timeout: remaining)
+            }
+        }
+        switch outcome {
+        case nil:
+            events.publishIfWanted(.backlogEnter) { "user=\(user) db=\(database ?? "") parked=true" }
+        case .failure:
             lock.withLock { _ = waiters.removeValue(forKey: request) }
             completion(.failure(.noBackendAvailable))
-            return request
+        case .success(let actions):
+            if events.wanted(.backlogEnter), lock.withLock({ pool.isWaiting(request) }) {
+                events.publish(.backlogEnter, "user=\(user) db=\(database ?? "")")
+            }
+            run(actions)
         }
-        if events.wanted(.backlogEnter), lock.withLock({ pool.isWaiting(request) }) {
-            events.publish(.backlogEnter, "user=\(user) db=\(database ?? "")")
+    }
+
+    /// Gives parked requests another go (a backend came up, RESUME, a backend was added).
+    private func retryParked() {
+        let ready: [(RequestID, Parked)] = lock.withLock {
+            guard !paused else { return [] }
+            let list = parkedOrder.compactMap { id in parked[id].map { (id, $0) } }
+            parked = [:]
+            parkedOrder = []
+            return list
         }
-        run(actions)
-        return request
+        for (request, p) in ready {
+            submit(request, user: p.user, database: p.database, role: p.role, completion: p.completion,
+                   deadline: p.deadline, since: p.since)
+        }
     }
 
     /// The client left while waiting. If the hand-over crossed the cancel, the lease is released.
     func cancel(_ request: RequestID) {
-        let actions = lock.withLock {
+        let actions = lock.withLock { () -> PoolActions in
             waiters[request] = nil
+            if parked.removeValue(forKey: request) != nil {
+                parkedOrder.removeAll { $0 == request }
+            }
             return pool.cancel(request, now: Self.now())
         }
         run(actions)
@@ -94,10 +270,12 @@ final class PoolCoordinator: @unchecked Sendable {
 
     func release(_ connection: BackendConnection, _ disposition: ReleaseDisposition) {
         let actions: PoolActions = lock.withLock {
-            (try? pool.release(connection.id, disposition, now: Self.now(), currentSchema: connection.schema)) ?? PoolActions()
+            let key = PoolKey(backend: connection.backend, user: connection.user)
+            leased[key, default: 1] -= 1
+            return (try? pool.release(connection.id, disposition, now: Self.now(), currentSchema: connection.schema)) ?? PoolActions()
         }
-        if events.wanted(.release) {
-            events.publish(.release, "connection=\(connection.id.rawValue) backend=\(connection.backend) user=\(connection.user) disposition=\(disposition)")
+        events.publishIfWanted(.release) {
+            "connection=\(connection.id.rawValue) backend=\(connection.backend) user=\(connection.user) disposition=\(disposition)"
         }
         run(actions)
     }
@@ -108,32 +286,62 @@ final class PoolCoordinator: @unchecked Sendable {
         lock.withLock { (admission.total, admission.admitted, admission.refused) }
     }
 
+    func clients(of user: String) -> Int { lock.withLock { admission.clients(of: user) } }
+
+    /// Connections and counters by backend, for the backends table and events.
+    func backendStatistics() -> [BackendID: BackendStatistics] {
+        lock.withLock {
+            var result: [BackendID: BackendStatistics] = [:]
+            for b in pool.snapshot().backends { result[b.id] = b }
+            return result
+        }
+    }
+
     // MARK: running actions
 
     private func tick() {
+        let now = NIODeadline.now()
+        let expired: [(Parked, Bool)] = lock.withLock {
+            var gone: [(Parked, Bool)] = []
+            parkedOrder.removeAll { id in
+                guard let p = parked[id], p.deadline <= now else { return false }
+                parked[id] = nil
+                gone.append((p, paused))
+                return true
+            }
+            return gone
+        }
+        for (p, wasPaused) in expired {
+            let waited = PoolDuration(nanoseconds: UInt64(max((now - p.since).nanoseconds, 0)))
+            p.completion(.failure(wasPaused ? .timeout(waited: waited, PoolPressure(limit: nil, backend: nil, user: p.user, database: p.database, inUse: 0, open: 0, waiting: 0))
+                                            : .noBackendAvailable))
+        }
         run(lock.withLock { pool.tick(now: Self.now()) })
+        finishDrains()
     }
 
     private func run(_ actions: PoolActions) {
         for action in actions {
             switch action {
             case .handOver(let request, let lease):
-                let (waiter, connection) = lock.withLock { (waiters.removeValue(forKey: request), connections[lease.connection]) }
+                let (waiter, connection) = lock.withLock { () -> (Completion?, BackendConnection?) in
+                    let waiter = waiters.removeValue(forKey: request)
+                    if waiter != nil { leased[PoolKey(backend: lease.backend, user: lease.user), default: 0] += 1 }
+                    return (waiter, connections[lease.connection])
+                }
                 guard let connection else { continue }
                 guard let waiter else {
-                    release(connection, .clean)   // the client left as the connection came
+                    run(lock.withLock { (try? pool.release(lease.connection, .clean, now: Self.now())) ?? PoolActions() })
                     continue
                 }
-                if events.wanted(.acquire) {
-                    events.publish(.acquire, "connection=\(lease.connection.rawValue) backend=\(lease.backend) user=\(lease.user) waited_us=\(lease.waited.nanoseconds / 1000)")
+                events.publishIfWanted(.acquire) {
+                    "connection=\(lease.connection.rawValue) backend=\(lease.backend) user=\(lease.user) waited_us=\(lease.waited.nanoseconds / 1000)"
                 }
-                waiter.completion(.success((connection, lease)))
+                waiter(.success((connection, lease)))
             case .fail(let request, let failure):
                 guard let waiter = lock.withLock({ waiters.removeValue(forKey: request) }) else { continue }
-                if case .timeout = failure, events.wanted(.backlogTimeout) {
-                    events.publish(.backlogTimeout, PoolErrors.describe(failure))
-                }
-                waiter.completion(.failure(failure))
+                if case .timeout = failure { events.publishIfWanted(.backlogTimeout) { PoolErrors.describe(failure) } }
+                waiter(.failure(failure))
             case .connect(let id, let backend, let user):
                 open(id, backend: backend, user: user)
             case .close(let id, _):
@@ -150,18 +358,22 @@ final class PoolCoordinator: @unchecked Sendable {
     }
 
     private func open(_ id: ConnectionID, backend: BackendID, user: String) {
-        guard let address = lock.withLock({ addresses[backend] }), let credential = credentials[user] else {
+        guard let state = registry[backend], let credential = credentials[user] else {
             let message = credentials[user] == nil ? BackendError.noCredential(user).description : "unknown backend \(backend)"
             run(lock.withLock { (try? pool.connectionFailed(id, now: Self.now(), error: message)) ?? PoolActions() })
             return
         }
-        connector.connect(id: id, backend: backend, address: address, user: user, credential: credential,
+        lock.withLock { connectingKeys[id] = PoolKey(backend: backend, user: user) }
+        connector.connect(id: id, backend: backend, address: state.address, user: user, credential: credential,
                           database: nil, on: group.next()).whenComplete { result in
             switch result {
             case .success(let connection):
+                state.consecutiveFailures.store(0, ordering: .relaxed)
+                connection.state = state
                 connection.handler.onClose = { [weak self] _ in self?.connectionClosed(id) }
                 let actions = self.lock.withLock { () -> PoolActions in
                     self.connections[id] = connection
+                    if let key = self.connectingKeys.removeValue(forKey: id) { self.open[key, default: 0] += 1 }
                     return (try? self.pool.connectionEstablished(id, now: Self.now())) ?? PoolActions()
                 }
                 if !connection.channel.isActive { self.connectionClosed(id) }
@@ -169,17 +381,36 @@ final class PoolCoordinator: @unchecked Sendable {
             case .failure(let error):
                 if case BackendError.refused(let err) = error, err.errorCode == 1045 {
                     self.credentials.forget(user)   // the password changed on the backend
+                } else {
+                    self.backendFailed(state, reason: "connect failed: \(error)")
                 }
-                self.run(self.lock.withLock { (try? self.pool.connectionFailed(id, now: Self.now(), error: "\(error)")) ?? PoolActions() })
+                self.run(self.lock.withLock { () -> PoolActions in
+                    self.connectingKeys[id] = nil
+                    return (try? self.pool.connectionFailed(id, now: Self.now(), error: "\(error)")) ?? PoolActions()
+                })
             }
+        }
+    }
+
+    /// Passive health: consecutive connect failures or connections lost mid-query eject a backend.
+    var ejectAfterFailures = 3
+
+    func backendFailed(_ backend: BackendState, reason: String) {
+        let failures = backend.consecutiveFailures.wrappingIncrementThenLoad(ordering: .relaxed)
+        if failures >= ejectAfterFailures, backend.health == .up {
+            setHealth(backend, .down, reason: "\(failures) consecutive failures, last: \(reason)")
         }
     }
 
     private func connectionClosed(_ id: ConnectionID) {
         let actions: PoolActions = lock.withLock {
-            guard connections.removeValue(forKey: id) != nil else { return PoolActions() }
+            guard let connection = connections.removeValue(forKey: id) else { return PoolActions() }
+            open[PoolKey(backend: connection.backend, user: connection.user), default: 1] -= 1
             if closing.remove(id) != nil {
                 return (try? pool.connectionClosed(id, now: Self.now())) ?? PoolActions()
+            }
+            if pool.connectionInfo(id)?.state == .leased {
+                leased[PoolKey(backend: connection.backend, user: connection.user), default: 1] -= 1
             }
             return (try? pool.connectionLost(id, now: Self.now())) ?? PoolActions()
         }
@@ -197,7 +428,10 @@ final class PoolCoordinator: @unchecked Sendable {
             .whenComplete { result in
                 let ok: Bool
                 if case .success = result { ok = true } else { ok = false }
-                if ok { connection.variables = SessionVariables() }
+                if ok {
+                    connection.variables = SessionVariables()
+                    connection.lastInsertID = 0
+                }
                 self.run(self.lock.withLock { (try? self.pool.resetCompleted(connection.id, ok: ok, now: Self.now())) ?? PoolActions() })
             }
     }

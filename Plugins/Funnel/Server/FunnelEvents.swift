@@ -13,6 +13,9 @@ final class FunnelEvents: @unchecked Sendable {
         case clientConnected = "funnel.client.connected"
         case clientDisconnected = "funnel.client.disconnected"
         case pinned = "funnel.client.pinned"
+        case backendAdded = "funnel.backend.added"
+        case backendRemoved = "funnel.backend.removed"
+        case backendState = "funnel.backend.state"
     }
 
     private let context: PluginContext
@@ -32,7 +35,7 @@ final class FunnelEvents: @unchecked Sendable {
         return topic.pointee.subscribers > 0
     }
 
-    func publish(_ name: Name, _ detail: String) {
-        context.publish(name.rawValue, detail: detail)
+    func publish(_ name: Name, _ detail: String, payload: UnsafeRawPointer? = nil) {
+        context.publish(name.rawValue, detail: detail, payload: payload)
     }
 }

@@ -1,3 +1,4 @@
+import CChassis
 import Logging
 import MySQLWire
 import NIOCore
@@ -5,20 +6,22 @@ import NIOPosix
 import PluginKit
 import Pooling
 
-/// The running funnel: the event loops, the listener, the pool and what every client session
-/// shares. Created by the plugin's start(), shut down by its stop().
+/// The running funnel: the event loops, the listener, the backends, the pool and what every
+/// client session shares. Created by the plugin's start(), shut down by its stop().
 final class FunnelRuntime: @unchecked Sendable {
-    let configuration: FunnelConfiguration
+    private(set) var configuration: FunnelConfiguration
     let coordinator: PoolCoordinator
+    let registry: BackendRegistry
     let credentials = CredentialStore()
     let users: UserDirectory
     let events: FunnelEvents
     let clients = ClientDirectory()
     let group: MultiThreadedEventLoopGroup
+    private let health: HealthChecker
     private let context: PluginContext
     private var listener: Channel?
 
-    init(configuration: FunnelConfiguration, context: PluginContext) throws {
+    init(configuration: FunnelConfiguration, context: PluginContext, policies: PolicySet) throws {
         self.configuration = configuration
         self.context = context
         group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads)
@@ -26,16 +29,34 @@ final class FunnelRuntime: @unchecked Sendable {
         let connector = BackendConnector(connectTimeout: .nanoseconds(Int64(configuration.connectTimeout * 1e9)),
                                          maxPacketSize: configuration.maxPacketSize)
         users = UserDirectory(configuration: configuration, connector: connector)
-        coordinator = try PoolCoordinator(configuration: configuration, credentials: credentials, group: group, events: events)
+        registry = BackendRegistry(algorithm: configuration.balance, policies: policies)
+        coordinator = PoolCoordinator(configuration: configuration, registry: registry, credentials: credentials,
+                                      connector: connector, group: group, events: events)
+        coordinator.ejectAfterFailures = configuration.ejectAfterFailures
+        coordinator.log = { [context] level, message in context.log(level, message) }
+        health = HealthChecker(coordinator: coordinator, connector: connector, group: group,
+                               interval: .nanoseconds(Int64(configuration.healthCheckInterval * 1e9)),
+                               timeout: .nanoseconds(Int64(configuration.healthCheckTimeout * 1e9)),
+                               checkUser: configuration.healthCheckUser, checkPassword: configuration.healthCheckPassword)
+        coordinator.backendEvent = { [events, coordinator] name, backend, detail in
+            guard events.wanted(name) else { return }
+            BackendInfo.with(backend, statistics: coordinator.backendStatistics()[backend.id]) { info in
+                events.publish(name, detail, payload: UnsafeRawPointer(info))
+            }
+        }
         for user in configuration.users {
             if let stage1 = user.stage1 { credentials[user.name] = .stage1(stage1) }
+        }
+        for spec in configuration.backends {
+            try coordinator.addBackend(BackendState(address: spec.address, role: spec.role, weight: spec.weight,
+                                                    maxConnections: spec.maxConnections))
         }
     }
 
     func start() throws {
         let maxPacketSize = configuration.maxPacketSize
         let bootstrap = ServerBootstrap(group: group)
-            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.backlog, value: 4096)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
@@ -54,14 +75,71 @@ final class FunnelRuntime: @unchecked Sendable {
             throw FunnelConfigurationError("cannot listen on \(configuration.address): \(error)")
         }
         coordinator.start()
-        log(.info, "listening on \(configuration.address), backends \(configuration.backends.map(\.description).joined(separator: ", ")), pool mode \(configuration.defaultPoolMode.rawValue)")
+        health.start()
+        log(.info, "listening on \(configuration.address), backends \(configuration.backends.map { "\($0.address)(\($0.role.rawValue))" }.joined(separator: ", ")), pool mode \(configuration.defaultPoolMode.rawValue), balance \(configuration.balance.rawValue)")
     }
 
     func stop() {
         try? listener?.close().wait()
+        health.stop()
         for session in clients.all { session.closeFromServer() }
         coordinator.stop()
         try? group.syncShutdownGracefully()
+    }
+
+    /// SIGHUP or admin RELOAD: live settings change, and the backend list is diffed (new ones
+    /// added, missing ones drained, changed ones updated), as the admin's commands would.
+    func apply(_ new: FunnelConfiguration) {
+        let old = configuration
+        configuration = new
+        coordinator.updateConfiguration(new)
+        registry.algorithm = new.balance
+        health.update(interval: new.healthCheckInterval)
+        coordinator.ejectAfterFailures = new.ejectAfterFailures
+        users.defaultPoolMode = new.defaultPoolMode
+        users.defaultReadWriteSplit = new.readWriteSplit
+        for user in new.users {
+            users.set(user, source: "config")
+            if let stage1 = user.stage1 { credentials[user.name] = .stage1(stage1) }
+        }
+        refreshUserLimits()
+        for spec in new.backends {
+            if let existing = registry[BackendID(spec.address.description)] {
+                existing.role = spec.role
+                existing.weight = spec.weight
+                if existing.maxConnections != spec.maxConnections {
+                    existing.maxConnections = spec.maxConnections
+                    coordinator.updateLimit(existing)
+                }
+            } else {
+                do {
+                    try coordinator.addBackend(BackendState(address: spec.address, role: spec.role, weight: spec.weight,
+                                                            maxConnections: spec.maxConnections))
+                } catch {
+                    log(.error, "reload: \(error)")
+                }
+            }
+        }
+        for spec in old.backends where !new.backends.contains(where: { $0.address == spec.address }) {
+            if let backend = registry[BackendID(spec.address.description)] {
+                coordinator.drain(backend, timeout: .nanoseconds(Int64(new.drainTimeout * 1e9)))
+            }
+        }
+    }
+
+    /// Users' own limits (from the config or admin) into the pool and the admission control.
+    func refreshUserLimits() {
+        var updated = configuration
+        var clientLimits: [String: Int] = [:]
+        var backendLimits: [String: Int] = [:]
+        for (entry, _) in users.listed {
+            if let n = entry.maxClientConnections { clientLimits[entry.name] = n }
+            if let n = entry.maxBackendConnections { backendLimits[entry.name] = n }
+        }
+        updated.admission.userLimits = clientLimits
+        updated.pool.userConnectionLimits = backendLimits
+        configuration = updated
+        coordinator.updateConfiguration(updated)
     }
 
     func log(_ level: PluginContext.LogLevel, _ message: String) {
@@ -69,7 +147,6 @@ final class FunnelRuntime: @unchecked Sendable {
     }
 
     // Hooks for statistics; filled in by the stats integration.
-    func recordQuery(backend: BackendID, nanoseconds: UInt64, failed: Bool) {}
     func pinCounter(_ reason: PinReason) {}
 }
 

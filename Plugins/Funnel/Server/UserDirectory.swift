@@ -7,7 +7,7 @@ import Pooling
 /// auth_query) any other user whose mysql_native_password hash the backend's mysql.user holds.
 /// Looked-up users are cached for a minute, so a login storm costs one lookup per user.
 final class UserDirectory: @unchecked Sendable {
-    private let configured: [String: UserEntry]
+    private var configured: [String: (entry: UserEntry, source: String)]
     private let lookupUser: String?
     private let lookupCredential: BackendCredential
     private let backend: HostPort
@@ -17,17 +17,49 @@ final class UserDirectory: @unchecked Sendable {
     private static let cacheLifetime = TimeAmount.seconds(60)
 
     init(configuration: FunnelConfiguration, connector: BackendConnector) {
-        var byName: [String: UserEntry] = [:]
-        for user in configuration.users { byName[user.name] = user }
+        var byName: [String: (UserEntry, String)] = [:]
+        for user in configuration.users { byName[user.name] = (user, "config") }
         configured = byName
+        _defaultPoolMode = configuration.defaultPoolMode
+        _defaultReadWriteSplit = configuration.readWriteSplit
         lookupUser = configuration.authUser
         lookupCredential = BackendCredential(password: configuration.authPassword)
-        backend = configuration.backends[0]
+        backend = configuration.backends.first { $0.role == .readWrite }?.address ?? configuration.backends[0].address
         self.connector = connector
     }
 
+    var defaultPoolMode: PoolMode {
+        get { lock.withLock { _defaultPoolMode } }
+        set { lock.withLock { _defaultPoolMode = newValue } }
+    }
+    private var _defaultPoolMode: PoolMode = .transaction
+    var defaultReadWriteSplit: Bool {
+        get { lock.withLock { _defaultReadWriteSplit } }
+        set { lock.withLock { _defaultReadWriteSplit = newValue } }
+    }
+    private var _defaultReadWriteSplit = false
+
+    func poolMode(for user: String) -> PoolMode {
+        lock.withLock { configured[user]?.entry.poolMode ?? _defaultPoolMode }
+    }
+
+    func readWriteSplit(for user: String) -> Bool {
+        lock.withLock { configured[user]?.entry.readWriteSplit ?? _defaultReadWriteSplit }
+    }
+
+    /// Adds or replaces a user (admin's INSERT/UPDATE users).
+    func set(_ entry: UserEntry, source: String) {
+        lock.withLock { configured[entry.name] = (entry, source) }
+    }
+
+    func configuredEntry(_ name: String) -> UserEntry? { lock.withLock { configured[name]?.entry } }
+
+    var listed: [(entry: UserEntry, source: String)] {
+        lock.withLock { configured.values.sorted { $0.entry.name < $1.entry.name } }
+    }
+
     func find(_ name: String, on loop: EventLoop) -> EventLoopFuture<UserEntry?> {
-        if let entry = configured[name] { return loop.makeSucceededFuture(entry) }
+        if let entry = lock.withLock({ configured[name]?.entry }) { return loop.makeSucceededFuture(entry) }
         guard let lookupUser else { return loop.makeSucceededFuture(nil) }
         if let cached = lock.withLock({ cache[name] }), cached.expires > .now() {
             return loop.makeSucceededFuture(cached.entry)

@@ -2,26 +2,13 @@ import CChassis
 import Foundation
 
 /// "funnel.pools": the pools and the totals, for stats, admin and any other plugin.
-final class PoolsService: @unchecked Sendable {
-    private let lock = NSLock()
-    private var _runtime: FunnelRuntime?
-    var runtime: FunnelRuntime? {
-        get { lock.lock(); defer { lock.unlock() }; return _runtime }
-        set { lock.lock(); _runtime = newValue; lock.unlock() }
-    }
-
-    var instance: UnsafeMutableRawPointer { Unmanaged.passUnretained(self).toOpaque() }
-
-    private static func from(_ instance: UnsafeMutableRawPointer?) -> PoolsService {
-        Unmanaged<PoolsService>.fromOpaque(instance!).takeUnretainedValue()
-    }
-
+enum PoolsService {
     static let table: UnsafePointer<chassis_funnel_pools_service> = {
         let table = UnsafeMutablePointer<chassis_funnel_pools_service>.allocate(capacity: 1)
         table.initialize(to: chassis_funnel_pools_service(
             size: UInt32(MemoryLayout<chassis_funnel_pools_service>.size),
             list: { instance, fn, user in
-                guard let runtime = PoolsService.from(instance).runtime else { return }
+                guard let runtime = ServiceInstance.from(instance).runtime else { return }
                 for pool in runtime.coordinator.snapshot().pools {
                     pool.key.backend.name.withCString { backend in
                         pool.key.user.withCString { name in
@@ -41,7 +28,7 @@ final class PoolsService: @unchecked Sendable {
                 let limit = Int(out.pointee.size)
                 var totals = chassis_funnel_totals()
                 totals.size = UInt32(MemoryLayout<chassis_funnel_totals>.size)
-                if let runtime = PoolsService.from(instance).runtime {
+                if let runtime = ServiceInstance.from(instance).runtime {
                     let snapshot = runtime.coordinator.snapshot()
                     let clients = runtime.coordinator.clientCounts()
                     totals.clients = UInt32(clients.total)

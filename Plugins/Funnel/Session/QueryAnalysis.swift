@@ -9,6 +9,8 @@ struct QueryAnalysis {
     var pins: [PinReason] = []
     var readsLastInsertID = false
     var isRollback = false
+    /// Only reads (conservative: false when unsure), for read/write splitting.
+    var isReadOnly = false
 
     init(sql: ByteBuffer, multiStatementsAllowed: Bool) {
         let info = sql.withUnsafeReadableBytes { SQLStatementInfo.classify($0) }
@@ -23,5 +25,6 @@ struct QueryAnalysis {
         if r.contains(.multiStatement) && multiStatementsAllowed { pins.append(.multiStatements) }
         readsLastInsertID = r.contains(.lastInsertID)
         isRollback = info.firstKeyword == "ROLLBACK" && info.statementCount <= 1
+        isReadOnly = info.isReadOnly
     }
 }

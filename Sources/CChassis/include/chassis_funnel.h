@@ -29,6 +29,9 @@ extern "C" {
 #endif
 
 #define CHASSIS_FUNNEL_POOLS_SERVICE "funnel.pools"
+#define CHASSIS_FUNNEL_BACKENDS_SERVICE_NAME "funnel.backends"
+#define CHASSIS_FUNNEL_CLIENTS_SERVICE "funnel.clients"
+#define CHASSIS_FUNNEL_CONTROL_SERVICE "funnel.control"
 
 /* One pool: the backend connections logged in as one user on one backend. */
 typedef struct chassis_funnel_pool_info {

@@ -24,6 +24,7 @@ public final class LoadedPlugin: @unchecked Sendable {
     var lastError: String?
     /// C copies of option values, alive until deinit as chassis.h promises.
     private var optionCStrings: [String: UnsafeMutablePointer<CChar>] = [:]
+    private var retiredCStrings: [UnsafeMutablePointer<CChar>] = []
     private let optionLock = NSLock()
 
     public var name: String { manifest.name }
@@ -62,14 +63,19 @@ public final class LoadedPlugin: @unchecked Sendable {
     func replaceOptions(_ new: ResolvedOptions) {
         optionLock.lock()
         options = new
-        // Old strings stay valid until deinit: a plugin may still hold them during reload.
+        // Old strings stay valid until deinit (a plugin may still hold them), but lookups
+        // from now on see the new values.
+        retiredCStrings += optionCStrings.values
+        optionCStrings = [:]
         optionLock.unlock()
     }
 
     func freeOptionStrings() {
         optionLock.lock()
-        for (_, p) in optionCStrings { free(p) }
+        for p in optionCStrings.values { free(p) }
+        for p in retiredCStrings { free(p) }
         optionCStrings = [:]
+        retiredCStrings = []
         optionLock.unlock()
     }
 

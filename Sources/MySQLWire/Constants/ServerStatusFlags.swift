@@ -17,4 +17,6 @@ public struct ServerStatusFlags: OptionSet, Hashable, Sendable {
     public static let psOutParams = ServerStatusFlags(rawValue: 1 << 12)
     public static let inTransactionReadOnly = ServerStatusFlags(rawValue: 1 << 13)
     public static let sessionStateChanged = ServerStatusFlags(rawValue: 1 << 14)
+    /// MariaDB: sql_mode contains ANSI_QUOTES.
+    public static let ansiQuotes = ServerStatusFlags(rawValue: 1 << 15)
 }

@@ -65,7 +65,8 @@ public struct ColumnDefinition41: MySQLMessage {
         type = ColumnType(rawValue: try payload.require("column type"))
         flags = ColumnFlags(rawValue: try payload.require("column flags"))
         decimals = try payload.require("decimals")
-        // Two filler bytes follow; COM_FIELD_LIST adds a default value after them. Neither is kept.
+        // Two filler bytes; COM_FIELD_LIST adds a default value after them, which is not kept.
+        payload.moveReaderIndex(forwardBy: min(2, payload.readableBytes))
     }
 
     public func write(into buffer: inout ByteBuffer, capabilities: CapabilityFlags) {

@@ -12,7 +12,7 @@ public struct TextRow: Hashable, Sendable {
     public init(from payload: inout ByteBuffer, columnCount: Int) throws {
         values = []
         values.reserveCapacity(min(columnCount, payload.readableBytes))
-        for _ in 0..<columnCount {
+        for _ in 0..<max(columnCount, 0) {
             if payload.getInteger(at: payload.readerIndex, as: UInt8.self) == ByteBuffer.mysqlNullMarker {
                 payload.moveReaderIndex(forwardBy: 1)
                 values.append(nil)

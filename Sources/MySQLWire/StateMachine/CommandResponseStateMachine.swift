@@ -136,8 +136,8 @@ public struct CommandResponseStateMachine: Sendable {
 
     /// Call for every physical packet the backend sends while a response is in flight.
     public mutating func backendPacket(_ packet: MySQLPacket) throws -> Action {
-        try checkSequence(packet)
         if backendPacketContinues {
+            try checkSequence(packet)
             backendPacketContinues = packet.isContinued
             guard !packet.isContinued, let action = deferredAction else { return .forward }
             deferredAction = nil
@@ -147,7 +147,7 @@ public struct CommandResponseStateMachine: Sendable {
         case .idle, .localInfileData, .authenticationClient:
             throw MySQLWireError.unexpectedPacket("backend packet while \(state)")
         default:
-            break
+            try checkSequence(packet)
         }
         let action = try interpret(packet.payload)
         backendPacketContinues = packet.isContinued

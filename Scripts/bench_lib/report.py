@@ -1,0 +1,220 @@
+"""Tables on the terminal, docs/benchmarks.md, the targets of issue 9 judged, and the QPS plot."""
+import json
+import os
+import pathlib
+import platform
+import subprocess
+
+
+def table(columns, rows) -> str:
+    """A Markdown table whose columns also line up in a terminal."""
+    cells = [[str(c) for c in columns]] + [["" if v is None else str(v) for v in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(columns))]
+    line = lambda r: "| " + " | ".join(v.ljust(w) for v, w in zip(r, widths)) + " |"
+    return "\n".join([line(cells[0]), "|" + "|".join("-" * (w + 2) for w in widths) + "|", *map(line, cells[1:])])
+
+
+def machine() -> dict:
+    model = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+    mem_kib = next(int(l.split()[1]) for l in open("/proc/meminfo") if l.startswith("MemTotal"))
+    versions = {}
+    for name, argv in (("mariadbd", ["mariadbd", "--version"]), ("haproxy", ["haproxy", "-v"]),
+                       ("sysbench", ["sysbench", "--version"])):
+        try:
+            versions[name] = subprocess.run(argv, capture_output=True, text=True, timeout=10).stdout.splitlines()[0]
+        except (OSError, IndexError, subprocess.SubprocessError):
+            versions[name] = "?"
+    return {"cpus": os.cpu_count(), "model": model, "memory_gib": round(mem_kib / 1048576, 1),
+            "kernel": platform.release(), "load": open("/proc/loadavg").read().split()[:3], "versions": versions}
+
+
+def section_text(number, section) -> str:
+    meta = section["meta"]
+    head = [f"## {number}. {section['title']}", "",
+            f"*{meta['date']}, {meta['mode']} ({meta['rounds']} round(s), {meta['seconds']} s measured per run), "
+            f"load average at start {' '.join(meta['machine']['load'])}.*", "", section["about"], ""]
+    if section.get("error"):
+        return "\n".join(head + [f"**The scenario failed:** `{section['error']}`", ""])
+    body = [table(section["columns"], section["rows"]), ""]
+    notes = [f"- {n}" for n in section.get("notes", [])]
+    return "\n".join(head + body + notes + ([""] if notes else []))
+
+
+# ------------------------------------------------------------------------------- targets
+
+def verdict(ok):
+    return "holds" if ok else "missed"
+
+
+def judge(sections) -> list:
+    """(target, verdict, evidence) for every target of issue 9, from whatever was measured."""
+    out = []
+    s1 = sections.get(1, {}).get("data", {}).get("summary")
+    if s1:
+        cpu, qps = [], []
+        for key, f in s1.items():
+            test, threads, setup = key.split("|")
+            if setup != "funnel":
+                continue
+            h = s1.get(f"{test}|{threads}|haproxy")
+            if h and f["proxy"] is not None and h["proxy"] is not None:
+                cpu.append((f["proxy"] <= h["proxy"], f"{test.removeprefix('oltp_')} {threads}t: {f['proxy']:.1f} vs {h['proxy']:.1f}"))
+            if h and f["ratio"] is not None and h["ratio"] is not None:
+                qps.append((f["ratio"] >= h["ratio"], f"{test.removeprefix('oltp_')} {threads}t: {f['ratio']:.2f} vs {h['ratio']:.2f}"))
+        out.append(("Overhead: funnel's CPU per query at most haproxy's (µs/q, funnel vs haproxy)",
+                    verdict(all(ok for ok, _ in cpu)) if cpu else "n/a", "; ".join(e for _, e in cpu)))
+        out.append(("Overhead: funnel's QPS ratio to direct at least haproxy's",
+                    verdict(all(ok for ok, _ in qps)) if qps else "n/a", "; ".join(e for _, e in qps)))
+    s2 = sections.get(2, {}).get("data", {}).get("summary")
+    if s2:
+        n = sections[2]["data"]["threads"]
+        direct, pot = s2.get(f"direct|{n}", {}), s2.get(f"direct, pool-of-threads|{n}", {})
+        funnels = {k.split("|")[0]: v for k, v in s2.items() if k.startswith("funnel") and k.endswith(f"|{n}")}
+        cpu = [(v["mysqld_ratio"] is not None and v["mysqld_ratio"] <= 1.3, f"{k}: {v['mysqld_ratio']:.2f}x")
+               for k, v in funnels.items() if v.get("mysqld_ratio") is not None]
+        if direct.get("mysqld_ratio") is not None:
+            cpu.append((True, f"(direct: {direct['mysqld_ratio']:.2f}x)"))
+        out.append((f"{n} threads: mysqld's CPU per query through funnel within 1.3x of its figure at 8 threads",
+                    verdict(any(ok for ok, e in cpu if not e.startswith("("))) if cpu else "n/a", "; ".join(e for _, e in cpu)))
+        best = max(funnels.items(), key=lambda kv: kv[1]["qps"] or 0, default=(None, None))
+        if best[0] and best[1]["qps"] and direct.get("qps") and pot.get("qps"):
+            ok = best[1]["qps"] > direct["qps"] and best[1]["qps"] > pot["qps"]
+            out.append((f"{n} threads: funnel's QPS above direct's and above pool-of-threads'", verdict(ok),
+                        f"{best[0]}: {best[1]['qps']:,.0f} vs direct {direct['qps']:,.0f}, pool-of-threads {pot['qps']:,.0f}"))
+        if best[0] and best[1]["p99"] and direct.get("p99"):
+            out.append((f"{n} threads: funnel's p99 below direct's", verdict(best[1]["p99"] < direct["p99"]),
+                        f"{best[0]}: {best[1]['p99']:.2f} ms vs direct {direct['p99']:.2f} ms"))
+    s3 = sections.get(3, {}).get("data", {}).get("runs")
+    if s3:
+        funnel = [r for r in s3 if r["setup"] == "funnel" and r["kib_per_client"] is not None]
+        if funnel:
+            top = max(funnel, key=lambda r: r["opened"])
+            note = "" if top["opened"] >= 10000 else f" (measured at {top['opened']:,} only, not 10,000)"
+            out.append(("Idle clients: at most 2 KiB of funnel RSS each at 10,000", verdict(top["kib_per_client"] <= 2),
+                        f"{top['kib_per_client']:.2f} KiB per client at {top['opened']:,}{note}"))
+    s4 = sections.get(4, {}).get("data", {})
+    if s4:
+        for name, limit in (("funnel + stats", 1), ("funnel + lua (empty read_query)", 2)):
+            added = s4.get("added", {}).get(name)
+            plugin = name.split()[2]
+            if plugin not in s4.get("available", []):
+                out.append((f"{plugin} adds at most {limit} µs of CPU per query", "n/a", "plugin not built"))
+            elif added is None:
+                out.append((f"{plugin} adds at most {limit} µs of CPU per query", "n/a", "no successful run"))
+            else:
+                out.append((f"{plugin} adds at most {limit} µs of CPU per query", verdict(added <= limit),
+                            f"{added:+.2f} µs per query"))
+    return out
+
+
+# ------------------------------------------------------------------------------- the document
+
+def write_markdown(path: pathlib.Path, sections: dict, meta: dict, plot_written: bool):
+    m = meta["machine"]
+    lines = [
+        "# Benchmarks", "",
+        "Written by `Scripts/bench` (issue 9). These are figures, not tests: nothing here is asserted, and on a "
+        "shared machine every run is noisy. Read the ratios and the CPU per query (stable when wall time is not) "
+        "more than the absolute QPS.", "",
+        f"- Written: {meta['date']} ({meta['mode']}; each section below says when and how it was measured).",
+        f"- Machine: {m['cpus']} CPUs ({m['model']}), {m['memory_gib']} GiB memory, Linux {m['kernel']}; "
+        f"{m['versions']['mariadbd']}; {m['versions']['haproxy']}; sysbench {m['versions']['sysbench']}.",
+        "- Everything on 127.0.0.1: one throwaway MariaDB (`Scripts/mariadb`), haproxy in TCP mode, the chassis "
+        "with the funnel in transaction mode (release build), sysbench as the load; tables: "
+        "4 x 10,000 rows.",
+        "",
+        "## How to rerun", "",
+        "```sh",
+        "Scripts/bench                     # every scenario, 2 rounds of 30 s runs (about an hour)",
+        "Scripts/bench --quick             # a smoke check: 10 s runs, 1 round, smaller scenarios",
+        "Scripts/bench --scenarios 1,3     # some scenarios only (the others keep their last figures here)",
+        "Scripts/bench --help              # rounds, run time, ports, an existing build",
+        "```", "",
+        "How it measures: the setups are alternated within each round (A B C, then C B A), with two or more "
+        "rounds; the figures are medians over rounds. Each sysbench run has a warm-up (logins), at whose end "
+        "sysbench resets its counters (`--report-checkpoints`); the window ends at its last per-second report. "
+        "At both ends Scripts/bench reads utime + stime of the proxy, mysqld and sysbench from /proc/PID/stat, so "
+        "CPU per query is the CPU each used in the window divided by the queries done in it. Percentiles come "
+        "from sysbench's latency histogram of the same window. Every run uses the text protocol "
+        "(`--db-ps-mode=disable`): prepared statements pin a backend connection to the client through a "
+        "transaction pooler. The raw sysbench output of every run is kept in `.build/bench/logs`.", "",
+        "## Targets (issue 9)", "",
+    ]
+    targets = judge(sections)
+    if targets:
+        lines += [table(["target", "verdict", "measured"], targets), ""]
+        if any(s["meta"]["mode"] == "quick" for s in sections.values()):
+            lines += ["Some figures come from a `--quick` run (one short round on a busy machine): treat their "
+                      "verdicts as provisional.", ""]
+    else:
+        lines += ["No scenario with a target has run yet.", ""]
+    if plot_written:
+        lines += ["![QPS vs client threads](benchmarks-qps.png)", "",
+                  "*oltp_point_select QPS against client threads for the three setups (scenarios 1 and 2).*", ""]
+    for number in sorted(sections):
+        lines.append(section_text(number, sections[number]))
+    path.write_text("\n".join(lines).rstrip() + "\n")
+
+
+def plot(path: pathlib.Path, sections: dict) -> bool:
+    """QPS of oltp_point_select vs client threads for direct, haproxy and funnel."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("bench: matplotlib is missing (Scripts/setup installs it): no plot", flush=True)
+        return False
+    series = {}
+    s1 = sections.get(1, {}).get("data", {}).get("summary", {})
+    for key, v in s1.items():
+        test, threads, setup = key.split("|")
+        if test == "oltp_point_select" and v["qps"]:
+            series.setdefault(setup, {})[int(threads)] = v["qps"]
+    s2 = sections.get(2, {}).get("data", {}).get("summary", {})
+    extra = {}
+    for key, v in s2.items():
+        setup, threads = key.split("|")
+        if int(threads) == 8 or not v["qps"]:
+            continue
+        if setup in ("direct", "haproxy"):
+            series.setdefault(setup, {})[int(threads)] = v["qps"]
+        else:
+            extra[setup] = (int(threads), v["qps"])
+    if not series and not extra:
+        return False
+    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=110)
+    styles = {"direct": ("o-", "tab:blue"), "haproxy": ("s-", "tab:orange"), "funnel": ("^-", "tab:green")}
+    for name, points in series.items():
+        xs = sorted(points)
+        marker, color = styles.get(name, ("x-", None))
+        ax.plot(xs, [points[x] for x in xs], marker, color=color,
+                label=name if name != "funnel" else "funnel (pool 64)")
+    for i, (name, (x, y)) in enumerate(sorted(extra.items())):
+        ax.plot([x], [y], ["D", "v", "P", "X"][i % 4], markersize=8, label=name)
+    ax.set_xscale("log")
+    ax.set_xlabel("client threads (sysbench)")
+    ax.set_ylabel("queries per second")
+    ax.set_title("oltp_point_select on 127.0.0.1")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.set_ylim(bottom=0)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return True
+
+
+def save(results_dir: pathlib.Path, number: int, section: dict):
+    results_dir.mkdir(parents=True, exist_ok=True)
+    (results_dir / f"scenario-{number}.json").write_text(json.dumps(section, indent=1, default=str))
+
+
+def load(results_dir: pathlib.Path) -> dict:
+    out = {}
+    for p in sorted(results_dir.glob("scenario-*.json")):
+        try:
+            out[int(p.stem.split("-")[1])] = json.loads(p.read_text())
+        except (ValueError, json.JSONDecodeError):
+            pass
+    return out

@@ -1,0 +1,370 @@
+"""The five scenarios of issue 9. Each takes the lab and returns a section: a title, what it
+measures and how, a table (columns, rows), notes, and the figures the targets are judged on."""
+import dataclasses
+import resource
+import statistics
+import sys
+import time
+
+from . import procstat
+from .lab import SB_PASSWORD, SB_USER, CALM_USER, FLOOD_USER, USER_PASSWORD, Setup
+
+POINT, READ_ONLY = "oltp_point_select", "oltp_read_only"
+
+
+# ---------------------------------------------------------------------------------- helpers
+
+def med(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def num(value, digits=1):
+    if value is None:
+        return "-"
+    if digits == 0 or abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.{digits}f}"
+
+
+def short(test):
+    return test.removeprefix("oltp_")
+
+
+def record(result, **keys):
+    return {**keys, **dataclasses.asdict(result)}
+
+
+def summarize(runs, key, baseline=None):
+    """Median over rounds of every figure of the runs that share key(run); with baseline (a key),
+    the QPS ratio to the baseline's run of the same round, and mysqld CPU per query likewise."""
+    groups = {}
+    for run in runs:
+        groups.setdefault(key(run), []).append(run)
+    out = {}
+    for k, rs in groups.items():
+        ok = [r for r in rs if r["ok"]]
+        row = {
+            "runs": len(rs), "ok": len(ok), "errors": [r["error"] for r in rs if not r["ok"]],
+            "qps": med([r["qps"] for r in ok]), "p50": med([r["p50"] for r in ok]),
+            "p95": med([r["p95"] for r in ok]), "p99": med([r["p99"] for r in ok]),
+            "ignored_errors": sum(r["errors"] for r in ok),
+        }
+        for who in ("proxy", "mysqld", "sysbench"):
+            row[who] = med([r["cpu_us"].get(who) for r in ok])
+        row["all"] = sum(row[w] for w in ("proxy", "mysqld", "sysbench") if row[w] is not None) if ok else None
+        row["mysqld_threads"] = max((r["max_threads"].get("mysqld", 0) for r in ok), default=None)
+        out[k] = row
+    if baseline:
+        for k, row in out.items():
+            ratios, cpu_ratios = [], []
+            for r in (r for r in runs if key(r) == k and r["ok"]):
+                base = [b for b in runs if key(b) == baseline(k) and b["round"] == r["round"] and b["ok"]]
+                if base and base[0]["qps"]:
+                    ratios.append(r["qps"] / base[0]["qps"])
+                if base and base[0]["cpu_us"].get("mysqld") and r["cpu_us"].get("mysqld"):
+                    cpu_ratios.append(r["cpu_us"]["mysqld"] / base[0]["cpu_us"]["mysqld"])
+            row["ratio"], row["mysqld_ratio"] = med(ratios), med(cpu_ratios)
+    return out
+
+
+def failures(row):
+    if not row["errors"]:
+        return ""
+    return f"FAILED {len(row['errors'])}/{row['runs']}: {row['errors'][0]}"
+
+
+def alternate(items, flip):
+    """A B C, then C B A: every setup runs early and late as often as the others."""
+    return list(reversed(items)) if flip else list(items)
+
+
+# ---------------------------------------------------------------------------------- 1. overhead
+
+def overhead(lab):
+    tests = [POINT, READ_ONLY]
+    thread_counts = [8, 64] if lab.quick else [8, 64, 256]
+    lab.server()
+    runs, flip = [], False
+    for rnd in range(lab.rounds):
+        for test in tests:
+            for threads in thread_counts:
+                setups = [Setup("direct", lab.db.port), lab.haproxy(), lab.funnel(64, name="funnel")]
+                for s in alternate(setups, flip):
+                    r = lab.sysbench(f"s1 {short(test)} {threads}t {s.name} r{rnd + 1}", test, s, threads)
+                    runs.append(record(r, test=test, threads=threads, setup=s.name, round=rnd))
+                flip = not flip
+    summary = summarize(runs, key=lambda r: (r["test"], r["threads"], r["setup"]),
+                        baseline=lambda k: (k[0], k[1], "direct"))
+    rows = []
+    for test in tests:
+        for threads in thread_counts:
+            for setup in ("direct", "haproxy", "funnel"):
+                s = summary[(test, threads, setup)]
+                rows.append([short(test), threads, setup, num(s["qps"], 0), num(s["ratio"], 2), num(s["p95"], 2),
+                             num(s["proxy"]), num(s["mysqld"]), num(s["sysbench"]), num(s["all"]), failures(s)])
+    return {
+        "title": "Overhead: direct vs haproxy vs funnel",
+        "about": (
+            f"sysbench `oltp_point_select` (one query per event) and `oltp_read_only` (16 queries per "
+            f"transaction: BEGIN, 14 SELECTs, COMMIT) at {' and '.join(map(str, thread_counts))} client threads, "
+            f"straight to MariaDB, through haproxy (TCP mode) and through the funnel (transaction pooling, "
+            f"pool of 64 backend connections). QPS counts queries; p95 is the latency of one event "
+            f"(query or transaction) in ms; CPU columns are microseconds of CPU per query of each process; "
+            f"`all` is their sum. ×direct is the QPS ratio to direct in the same round."),
+        "columns": ["test", "threads", "setup", "QPS", "×direct", "p95 ms", "proxy µs/q", "mysqld µs/q",
+                    "sysbench µs/q", "all µs/q", "problems"],
+        "rows": rows,
+        "notes": lab.log_problems(lab.funnel(64, name="funnel")),
+        "data": {"summary": {"|".join(map(str, k)): v for k, v in summary.items()}},
+        "runs": runs,
+    }
+
+
+# ---------------------------------------------------------------------------------- 2. a crowd
+
+def crowd(lab):
+    n = 1000
+    warmup = max(lab.warmup, 3 if lab.quick else 5)
+    one_thread = [("direct", 8), ("direct", n), ("haproxy", n), ("funnel (pool 8)", n), ("funnel (pool 32)", n),
+                  ("funnel (pool 32)", 8)]
+    groups = [("", one_thread), ("--thread-handling=pool-of-threads", [("direct, pool-of-threads", n)])]
+
+    def setup_named(name):
+        if name.startswith("direct"):
+            return Setup(name, lab.db.port)
+        if name == "haproxy":
+            return lab.haproxy()
+        return lab.funnel(int(name.split()[-1].rstrip(")")), name=name)
+
+    runs, flip = [], False
+    for rnd in range(lab.rounds):
+        for server_args, plan in alternate(groups, rnd % 2 == 1):
+            lab.server(server_args)
+            for name, threads in alternate(plan, flip):
+                s = setup_named(name)
+                r = lab.sysbench(f"s2 point_select {threads}t {name} r{rnd + 1}", POINT, s, threads, warmup=warmup)
+                runs.append(record(r, threads=threads, setup=name, round=rnd))
+            flip = not flip
+    lab.server()
+    summary = summarize(runs, key=lambda r: (r["setup"], r["threads"]), baseline=lambda k: ("direct", 8))
+    order = [("direct", 8), ("funnel (pool 32)", 8), ("direct", n), ("direct, pool-of-threads", n), ("haproxy", n),
+             ("funnel (pool 8)", n), ("funnel (pool 32)", n)]
+    rows = []
+    for k in order:
+        s = summary.get(k)
+        if s:
+            rows.append([k[0], k[1], num(s["qps"], 0), num(s["p95"], 2), num(s["p99"], 2), num(s["mysqld"]),
+                         num(s["mysqld_ratio"], 2), num(s["proxy"]), num(s["sysbench"]), s["mysqld_threads"],
+                         failures(s)])
+    return {
+        "title": f"A crowd: {n} client threads",
+        "about": (
+            f"`oltp_point_select` with {n} client threads: straight to MariaDB (one thread per connection), to "
+            f"MariaDB restarted with `thread_handling=pool-of-threads`, through haproxy, and through the funnel "
+            f"with pools of 8 and 32 backend connections; 8 client threads as the reference. `mysqld ÷ direct@8` "
+            f"is mysqld's CPU per query divided by its figure at 8 client threads straight to it (same round). "
+            f"`mysqld threads` is the most OS threads mysqld had during the run (/proc). The first {warmup} s "
+            f"(all the logins) are outside the measured window."),
+        "columns": ["setup", "threads", "QPS", "p95 ms", "p99 ms", "mysqld µs/q", "mysqld ÷ direct@8",
+                    "proxy µs/q", "sysbench µs/q", "mysqld threads", "problems"],
+        "rows": rows,
+        "notes": [],
+        "data": {"summary": {f"{k[0]}|{k[1]}": v for k, v in summary.items()}, "threads": n},
+        "runs": runs,
+    }
+
+
+# ---------------------------------------------------------------------------------- 3. idle clients
+
+def hold_idle_clients(lab, setup, count, timeout):
+    """Starts the helper that logs count clients in and keeps them; returns (helper, its ready line)."""
+    helper = lab._process("idle-clients", [sys.executable, lab.root / "Scripts/bench_lib/idle_clients.py",
+                                           "--port", setup.port, "--user", SB_USER, "--password", SB_PASSWORD,
+                                           "--count", count, "--timeout", timeout], stdin_pipe=True)
+    line = helper.wait_for_log("ready", timeout + 30)
+    fields = dict(f.split("=", 1) for f in (line or "").split(" ")[1:5] if "=" in f)
+    if line and "first_error=" in line:
+        fields["first_error"] = line.split("first_error=", 1)[1]
+    return helper, fields
+
+
+def memory(lab):
+    counts = [1000, 2000] if lab.quick else [1000, 10000]
+    nofile = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    haproxy_cap = (nofile - 200) // 2          # haproxy holds two sockets per client
+    timeout = 120 if lab.quick else 300
+    lab.server(f"--max-connections={max(counts) + 500} --thread-handling=pool-of-threads")
+    rows, data, notes = [], [], []
+    for i, count in enumerate(counts):
+        for kind in alternate(["funnel", "haproxy"], i % 2 == 1):
+            lab.stop_proxies()
+            target = count if kind == "funnel" else min(count, haproxy_cap)
+            setup = lab.funnel(64, name="funnel") if kind == "funnel" else lab.haproxy(maxconn=target + 100)
+            warm, _ = hold_idle_clients(lab, setup, 50, 30)   # lazy start-up allocations belong in the baseline
+            warm.stop()
+            time.sleep(1)
+            before, server_before = procstat.rss_kib(setup.proxy.pid), procstat.rss_kib(lab.db.pid)
+            helper, got = hold_idle_clients(lab, setup, target, timeout)
+            time.sleep(2)
+            alive = setup.proxy.poll() is None
+            after = procstat.rss_kib(setup.proxy.pid) if alive else None
+            server_after = procstat.rss_kib(lab.db.pid)
+            helper.stop()
+            opened = int(got.get("opened", 0))
+            per = (after - before) / opened if opened and after else None
+            problem = "" if alive else f"{setup.proxy.label} exited with {setup.proxy.returncode}"
+            if got.get("failed", "0") != "0":
+                problem = f"{got['failed']} logins failed: {got.get('first_error', '')}"
+            if not got:
+                problem = problem or "the idle-client helper never got ready"
+            rows.append([setup.name, count, opened, got.get("seconds", "-"), num(before / 1024), num(after and after / 1024),
+                         num(per, 2), num((server_after - server_before) / opened if opened else None, 1), problem])
+            data.append({"setup": setup.name, "requested": count, "opened": opened, "kib_per_client": per,
+                         "rss_before_kib": before, "rss_after_kib": after, "problem": problem})
+            notes += lab.log_problems(setup, limit=2)
+    lab.stop_proxies()
+    lab.server()
+    if haproxy_cap < max(counts):
+        notes.insert(0, f"haproxy needs two file descriptors per client (client and server socket): with the open-files "
+                        f"limit of {nofile} it holds at most {haproxy_cap} clients, so its largest run uses that many.")
+    return {
+        "title": "Memory: idle authenticated client connections",
+        "about": (
+            "A raw asyncio client (Scripts/bench_lib/idle_clients.py) logs N clients in with mysql_native_password "
+            "and keeps them idle. RSS is the proxy's VmRSS after a warm-up of 50 logins (before) and 2 s after "
+            "the N logins (after); KiB per client is the growth divided by the clients held. Through haproxy "
+            "each client also holds a server connection (MariaDB runs `pool-of-threads` here so that 10,000 of "
+            "them need no 10,000 threads); through the funnel an idle client holds none."),
+        "columns": ["setup", "clients asked", "held", "login s", "RSS before MiB", "RSS after MiB", "KiB/client",
+                    "mysqld KiB/client", "problems"],
+        "rows": rows,
+        "notes": notes,
+        "data": {"runs": data},
+    }
+
+
+# ---------------------------------------------------------------------------------- 4. plugin costs
+
+def plugin_costs(lab):
+    available = lab.available_plugins()
+    variants = [("funnel alone", ("funnel",)), ("funnel + stats", ("funnel", "stats")),
+                ("funnel + lua (empty read_query)", ("funnel", "lua"))]
+    runnable = [v for v in variants if set(v[1]) <= available]
+    threads = 8
+    lab.server()
+    runs, flip = [], False
+    for rnd in range(lab.rounds * (1 if lab.quick else 2)):
+        for name, plugins in alternate(runnable, flip):
+            try:
+                s = lab.funnel(64, plugins=plugins, name=name)
+            except Exception as e:   # a plugin that does not start is a finding, not the end of the bench
+                runs.append({"setup": name, "round": rnd, "ok": False, "error": str(e).splitlines()[0],
+                             "qps": 0, "p95": 0, "cpu_us": {}})
+                continue
+            r = lab.sysbench(f"s4 point_select {threads}t {name} r{rnd + 1}", POINT, s, threads)
+            runs.append(record(r, setup=name, round=rnd))
+        flip = not flip
+    summary = summarize([dict({"p50": 0, "p99": 0, "errors": 0, "max_threads": {}}, **r) for r in runs],
+                        key=lambda r: r["setup"])
+    added = {}
+    for name, _ in runnable[1:]:
+        deltas = []
+        for r in (r for r in runs if r["setup"] == name and r["ok"]):
+            base = [b for b in runs if b["setup"] == "funnel alone" and b["round"] == r["round"] and b["ok"]]
+            if base and "proxy" in r["cpu_us"] and "proxy" in base[0]["cpu_us"]:
+                deltas.append(r["cpu_us"]["proxy"] - base[0]["cpu_us"]["proxy"])
+        added[name] = med(deltas)
+    rows = []
+    for name, plugins in variants:
+        if (name, plugins) not in runnable:
+            missing = ", ".join(p for p in plugins if p not in available)
+            rows.append([name, "-", "-", "-", "-", "-", f"n/a: plugin not built ({missing})"])
+            continue
+        s = summary.get(name)
+        rows.append([name, num(s["qps"], 0), num(s["p95"], 2), num(s["proxy"]), num(added.get(name), 2),
+                     num(s["mysqld"]), failures(s)])
+    return {
+        "title": "Costs of the plugins",
+        "about": (
+            f"`oltp_point_select` at {threads} client threads through the funnel (pool of 64) with the funnel "
+            f"alone, with the stats plugin, and with the lua plugin running a script whose only content is an "
+            f"empty `read_query` hook. `added` is the chassis' CPU per query minus that of the funnel alone in the "
+            f"same round (median over rounds)."),
+        "columns": ["plugins", "QPS", "p95 ms", "proxy µs/q", "added µs/q", "mysqld µs/q", "problems"],
+        "rows": rows,
+        "notes": [],
+        "data": {"added": added, "available": sorted(available)},
+        "runs": runs,
+    }
+
+
+# ---------------------------------------------------------------------------------- 5. backlog
+
+def backlog(lab):
+    total = 1000 if lab.quick else 2000
+    calm_clients = total // 5
+    flood_clients = total - calm_clients
+    calm_rate = calm_clients * 2
+    pool = 4
+    warmup = max(lab.warmup, 3 if lab.quick else 5)
+    lab.server()
+    reference = lab.sysbench("s5 point_select 4t direct (service time)", POINT, Setup("direct", lab.db.port), 4)
+    funnel = lab.funnel(pool, name=f"funnel (pool {pool})")
+    runs = []
+    for rnd in range(lab.rounds):
+        started = [
+            (FLOOD_USER, lab.sysbench(f"s5 flood {flood_clients}t r{rnd + 1}", POINT, funnel, flood_clients,
+                                      user=FLOOD_USER, password=USER_PASSWORD, warmup=warmup, start=True,
+                                      ignore_errors="all")),
+            (CALM_USER, lab.sysbench(f"s5 calm {calm_clients}t r{rnd + 1}", POINT, funnel, calm_clients,
+                                     user=CALM_USER, password=USER_PASSWORD, warmup=warmup, start=True,
+                                     ignore_errors="all", rate=calm_rate)),
+        ]
+        results = {user: lab.finish(bench, funnel) for user, bench in started}
+        for user, r in results.items():
+            runs.append(record(r, setup=user, round=rnd))
+        flood, calm = results[FLOOD_USER], results[CALM_USER]
+        if flood.ok and calm.ok and "proxy" in flood.cpu_us:   # the proxy's CPU served both users
+            runs[-2]["proxy_us_all"] = flood.cpu_us["proxy"] * flood.qps / (flood.qps + calm.qps)
+    summary = summarize(runs, key=lambda r: r["setup"])
+    rows = [["direct, 4 threads (service time)", 4, "closed loop", num(reference.qps, 0), "-", num(reference.p50, 2),
+             num(reference.p95, 2), num(reference.p99, 2), reference.errors, ""]]
+    for user, clients, load in ((FLOOD_USER, flood_clients, "closed loop (no pause)"),
+                                (CALM_USER, calm_clients, f"open loop, {calm_rate} q/s in all")):
+        s = summary.get(user)
+        if not s:
+            continue
+        per_client = s["qps"] / clients if s["qps"] else None
+        rows.append([f"{user} via funnel (pool {pool})", clients, load, num(s["qps"], 0), num(per_client, 2),
+                     num(s["p50"], 2), num(s["p95"], 2), num(s["p99"], 2), s["ignored_errors"], failures(s)])
+    proxy_us = med([r.get("proxy_us_all") for r in runs])
+    flood_s, calm_s = summary.get(FLOOD_USER), summary.get(CALM_USER)
+    notes = []
+    if proxy_us:
+        notes.append(f"funnel CPU per query, both users together: {proxy_us:.1f} µs.")
+    if flood_s and calm_s and flood_s["p99"] and calm_s["p99"]:
+        notes.append(f"calm user's p50 / p99 is {calm_s['p50'] / flood_s['p50']:.2f}x / {calm_s['p99'] / flood_s['p99']:.2f}x "
+                     f"the flooding user's (1.0: both wait alike, first come first served; well below 1: the "
+                     f"backlog keeps the calm user from queueing behind the flood).")
+    notes += lab.log_problems(funnel)
+    return {
+        "title": f"Backlog: {total} clients on a pool of {pool}",
+        "about": (
+            f"Two sysbench processes through one funnel with `backend-max-connections={pool}`: user `{FLOOD_USER}` "
+            f"with {flood_clients} client threads sending point selects back to back, and user `{CALM_USER}` with "
+            f"{calm_clients} client threads sharing {calm_rate} queries per second (sysbench `--rate`, so its "
+            f"latency includes any wait for a free client thread). A point select takes well under a millisecond "
+            f"on the server (the reference row), so the latency through the funnel is almost all backlog wait. "
+            f"`errors` are the queries refused (e.g. ERR 9001, backlog timeout), which sysbench was told to count "
+            f"and go on."),
+        "columns": ["who", "clients", "load", "QPS", "QPS/client", "p50 ms", "p95 ms", "p99 ms", "errors",
+                    "problems"],
+        "rows": rows,
+        "notes": notes,
+        "data": {"summary": summary, "proxy_us": proxy_us},
+        "runs": runs,
+    }
+
+
+ALL = {1: overhead, 2: crowd, 3: memory, 4: plugin_costs, 5: backlog}

@@ -1,6 +1,7 @@
 import Atomics
 import CChassis
 import NIOConcurrencyHelpers
+import PluginKit
 import Pooling
 
 /// The role a backend plays in read/write splitting.
@@ -60,7 +61,17 @@ final class BackendState: @unchecked Sendable {
     let errors = ManagedAtomic<UInt64>(0)
     let consecutiveFailures = ManagedAtomic<Int>(0)
     let lastCheckMicros = ManagedAtomic<UInt64>(0)
+    let bytesSent = ManagedAtomic<UInt64>(0)
+    let bytesReceived = ManagedAtomic<UInt64>(0)
     let latency = LatencyHistogram()
+
+    /// The stats plugin's series for this backend (nil without stats); set before any traffic.
+    struct Metrics {
+        var query: StatsClient.Series?
+        var connect: StatsClient.Series?
+        var check: StatsClient.Series?
+    }
+    var metrics: Metrics?
     /// Smooth weighted round robin's running score (guarded by the registry's lock).
     var currentWeight = 0
 
@@ -102,5 +113,6 @@ final class BackendState: @unchecked Sendable {
         queries.wrappingIncrement(ordering: .relaxed)
         if failed { errors.wrappingIncrement(ordering: .relaxed) }
         latency.record(nanoseconds: nanoseconds)
+        metrics?.query?.record(nanoseconds: nanoseconds)
     }
 }

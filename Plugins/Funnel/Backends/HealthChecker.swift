@@ -48,7 +48,9 @@ final class HealthChecker: @unchecked Sendable {
         for backend in coordinator.registry.all where backend.health != .draining && backend.health != .maintenance {
             let started = NIODeadline.now()
             probe(backend).whenComplete { result in
-                backend.lastCheckMicros.store(UInt64(max((NIODeadline.now() - started).nanoseconds / 1000, 0)), ordering: .relaxed)
+                let elapsed = UInt64(max((NIODeadline.now() - started).nanoseconds, 0))
+                backend.lastCheckMicros.store(elapsed / 1000, ordering: .relaxed)
+                backend.metrics?.check?.record(nanoseconds: elapsed)
                 switch result {
                 case .success:
                     backend.consecutiveFailures.store(0, ordering: .relaxed)

@@ -37,6 +37,8 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
         var continues: Bool
         var sent = false
         var startedAt: NIODeadline
+        /// The SQL of a COM_QUERY (its first packet), for the stats plugin's digests.
+        var sql: ByteBuffer?
     }
 
     let id: UInt32
@@ -73,6 +75,8 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
     private var transactionLost = false
     /// Where the relay got to in the current response (backend loop only).
     private var relayedPackets = 0
+    private var relayBackend: BackendState?
+    private var relayChannel: Channel?
     private var lastRelayedSequenceID: UInt8 = 0
     private(set) var remoteAddress = ""
 
@@ -221,6 +225,9 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
         }
         current = Command(code: code, firstSequenceID: packet.sequenceID, pending: [packet], continues: packet.isContinued,
                           startedAt: .now())
+        if code == CommandCode.query.rawValue, server.metrics?.digests == true {
+            current?.sql = packet.payload.getSlice(at: packet.payload.readerIndex + 1, length: packet.payload.readableBytes - 1)
+        }
         snapshot.update {
             $0.state = "active"
             $0.queryStarted = .now()
@@ -329,6 +336,7 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
             replyAndFinish(PoolErrors.packet(for: failure))
         case .success(let (connection, lease)):
             backend = connection
+            server.metrics?.waited(user: userName, lease.waited)
             publishSnapshot()
             prepare(connection, needsPing: lease.needsPing).hop(to: context.eventLoop).whenComplete { outcome in
                 guard case .command = self.phase, self.backend === connection else { return }
@@ -390,8 +398,11 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
         command.sent = true
         current = command
         connection.state?.inFlight.wrappingIncrement(ordering: .relaxed)
+        connection.state?.bytesSent.wrappingIncrement(by: UInt64(packets.reduce(0) { $0 + $1.payload.readableBytes + 4 }), ordering: .relaxed)
         connection.eventLoop.execute {
             self.relayedPackets = 0
+            self.relayBackend = connection.state
+            self.relayChannel = connection.channel
             do {
                 if try !connection.handler.relay(packets, to: self) {
                     self.eventLoop.execute { self.finishCommand(nil) }
@@ -413,6 +424,7 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
 
     func relay(_ packet: MySQLPacket, summary: ResponseSummary?) {
         relayedPackets += 1
+        relayBackend?.bytesReceived.wrappingIncrement(by: UInt64(packet.payload.readableBytes + 4), ordering: .relaxed)
         lastRelayedSequenceID = packet.sequenceID
         var out = packet
         if summary != nil, !capabilities.contains(.sessionTrack) {
@@ -423,9 +435,9 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
             eventLoop.execute { self.finishCommand(summary) }
         } else {
             channel.write(out, promise: nil)
-            if !channel.isWritable, let backend {
+            if !channel.isWritable, let relayChannel {
                 // Backpressure: stop reading the backend until the client drains.
-                backend.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
+                relayChannel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
             }
         }
     }
@@ -508,8 +520,13 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
         defer { publishSnapshot() }
         if let connection = backend, current?.sent == true {
             connection.state?.inFlight.wrappingDecrement(ordering: .relaxed)
-            if let summary, let started = current?.startedAt {
-                connection.state?.recordQuery(nanoseconds: UInt64(max((NIODeadline.now() - started).nanoseconds, 0)), failed: summary.isError)
+            if let summary, let command = current {
+                let elapsed = UInt64(max((NIODeadline.now() - command.startedAt).nanoseconds, 0))
+                connection.state?.recordQuery(nanoseconds: elapsed, failed: summary.isError)
+                if let sql = command.sql {
+                    server.metrics?.recordQuery(sql, user: userName, database: database, nanoseconds: elapsed,
+                                                rowsSent: summary.rowCount, rowsAffected: summary.affectedRows, failed: summary.isError)
+                }
             }
         }
         if let summary, let connection = backend {

@@ -33,6 +33,7 @@ struct FunnelConfiguration: Sendable {
     var threads: Int
     var serverVersion: String
     var maxPacketSize: Int
+    var queryDigests: Bool
 
     init(options context: OptionReader) throws {
         func int(_ name: String) -> Int { context.intOption(name) ?? 0 }
@@ -104,6 +105,7 @@ struct FunnelConfiguration: Sendable {
         threads = int("threads") > 0 ? int("threads") : System.coreCount
         serverVersion = context.option("server-version") ?? "10.11.0-funnel"
         maxPacketSize = max(int("max-packet-size"), 1 << 20)
+        queryDigests = context.option("query-digests") == nil ? true : context.boolOption("query-digests")
     }
 
     /// backend-addresses (rw), read-only-backend-addresses (ro) and the backends table, in that order.

@@ -37,6 +37,7 @@ enum FunnelOptions {
         .init("connect-timeout", .double, default: "5", help: "Seconds to open and log in a backend connection."),
         .init("threads", .int, default: "0", help: "Event-loop threads (0: one per core)."),
         .init("server-version", .string, default: "10.11.0-funnel", help: "Version string clients see in the greeting (MariaDB style)."),
+        .init("query-digests", .bool, default: "true", help: "Send every query's text to the stats plugin's digest table (when stats is loaded)."),
         .init("max-packet-size", .int, default: "1073741824", help: "Largest logical packet accepted from a client or backend (bytes)."),
     ]
 }

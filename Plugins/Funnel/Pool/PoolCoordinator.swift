@@ -97,7 +97,11 @@ final class PoolCoordinator: @unchecked Sendable {
 
     // MARK: backends
 
+    /// The stats plugin's figures (nil without it).
+    var metrics: FunnelMetrics?
+
     func addBackend(_ backend: BackendState) throws {
+        metrics?.attach(backend)
         try registry.add(backend)
         let actions: PoolActions
         do {
@@ -364,10 +368,12 @@ final class PoolCoordinator: @unchecked Sendable {
             return
         }
         lock.withLock { connectingKeys[id] = PoolKey(backend: backend, user: user) }
+        let started = NIODeadline.now()
         connector.connect(id: id, backend: backend, address: state.address, user: user, credential: credential,
                           database: nil, on: group.next()).whenComplete { result in
             switch result {
             case .success(let connection):
+                state.metrics?.connect?.record(nanoseconds: UInt64(max((NIODeadline.now() - started).nanoseconds, 0)))
                 state.consecutiveFailures.store(0, ordering: .relaxed)
                 connection.state = state
                 connection.handler.onClose = { [weak self] _ in self?.connectionClosed(id) }

@@ -16,6 +16,7 @@ final class FunnelRuntime: @unchecked Sendable {
     let users: UserDirectory
     let events: FunnelEvents
     let clients = ClientDirectory()
+    let metrics: FunnelMetrics?
     let group: MultiThreadedEventLoopGroup
     private let health: HealthChecker
     private let context: PluginContext
@@ -32,6 +33,8 @@ final class FunnelRuntime: @unchecked Sendable {
         registry = BackendRegistry(algorithm: configuration.balance, policies: policies)
         coordinator = PoolCoordinator(configuration: configuration, registry: registry, credentials: credentials,
                                       connector: connector, group: group, events: events)
+        metrics = FunnelMetrics(context: context, digests: configuration.queryDigests)
+        coordinator.metrics = metrics
         coordinator.ejectAfterFailures = configuration.ejectAfterFailures
         coordinator.log = { [context] level, message in context.log(level, message) }
         health = HealthChecker(coordinator: coordinator, connector: connector, group: group,
@@ -76,11 +79,13 @@ final class FunnelRuntime: @unchecked Sendable {
         }
         coordinator.start()
         health.start()
+        metrics?.startCollecting(self)
         log(.info, "listening on \(configuration.address), backends \(configuration.backends.map { "\($0.address)(\($0.role.rawValue))" }.joined(separator: ", ")), pool mode \(configuration.defaultPoolMode.rawValue), balance \(configuration.balance.rawValue)")
     }
 
     func stop() {
         try? listener?.close().wait()
+        metrics?.stopCollecting()
         health.stop()
         for session in clients.all { session.closeFromServer() }
         coordinator.stop()
@@ -146,8 +151,7 @@ final class FunnelRuntime: @unchecked Sendable {
         context.log(level, message)
     }
 
-    // Hooks for statistics; filled in by the stats integration.
-    func pinCounter(_ reason: PinReason) {}
+    func pinCounter(_ reason: PinReason) { metrics?.pinned(reason) }
 }
 
 extension FunnelEvents {

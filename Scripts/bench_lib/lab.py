@@ -62,6 +62,11 @@ class Lab:
             self.db.sql(f"SELECT COUNT(*), SUM(k), MAX(LENGTH(c)) FROM sbtest.sbtest{n}")
         return self.db
 
+    def server_threads(self):
+        """The server's own count of client connections, and of those running a statement."""
+        out = self.db.sql("SHOW GLOBAL STATUS WHERE Variable_name IN ('Threads_connected', 'Threads_running')", 20)
+        return {k: int(v) - 1 for k, v in (line.split("\t") for line in out.splitlines())}   # less this probe
+
     def _prepare(self):
         users = "".join(
             f"CREATE USER IF NOT EXISTS '{u}'@'%' IDENTIFIED VIA mysql_native_password USING PASSWORD('{p}');"
@@ -155,7 +160,7 @@ class Lab:
         warmup = warmup or self.warmup
         bench = sysbench.Sysbench(label, test, setup.port, user, password, threads, self.seconds + warmup, warmup,
                                   self.logs / f"{next(self._ids):03d}-{label}.log",
-                                  watch=setup.watch(self.db.pid), **kw).start()
+                                  watch=setup.watch(self.db.pid), probe=self.server_threads, **kw).start()
         return bench if start else self.finish(bench, setup)
 
     def finish(self, bench, setup: Setup):

@@ -54,6 +54,8 @@ def summarize(runs, key, baseline=None):
             row[who] = med([r["cpu_us"].get(who) for r in ok])
         row["all"] = sum(row[w] for w in ("proxy", "mysqld", "sysbench") if row[w] is not None) if ok else None
         row["mysqld_threads"] = max((r["max_threads"].get("mysqld", 0) for r in ok), default=None)
+        row["connected"] = med([r.get("probe", {}).get("Threads_connected") for r in ok])
+        row["running"] = med([r.get("probe", {}).get("Threads_running") for r in ok])
         out[k] = row
     if baseline:
         for k, row in out.items():
@@ -155,8 +157,8 @@ def crowd(lab):
         s = summary.get(k)
         if s:
             rows.append([k[0], k[1], num(s["qps"], 0), num(s["p95"], 2), num(s["p99"], 2), num(s["mysqld"]),
-                         num(s["mysqld_ratio"], 2), num(s["proxy"]), num(s["sysbench"]), s["mysqld_threads"],
-                         failures(s)])
+                         num(s["mysqld_ratio"], 2), num(s["proxy"]), num(s["sysbench"]), num(s["connected"], 0),
+                         num(s["running"], 0), s["mysqld_threads"], failures(s)])
     return {
         "title": f"A crowd: {n} client threads",
         "about": (
@@ -164,10 +166,12 @@ def crowd(lab):
             f"MariaDB restarted with `thread_handling=pool-of-threads`, through haproxy, and through the funnel "
             f"with pools of 8 and 32 backend connections; 8 client threads as the reference. `mysqld ÷ direct@8` "
             f"is mysqld's CPU per query divided by its figure at 8 client threads straight to it (same round). "
-            f"`mysqld threads` is the most OS threads mysqld had during the run (/proc). The first {warmup} s "
+            f"`server conns` and `running` are MariaDB's Threads_connected and Threads_running in the middle of the run; "
+            f"`mysqld OS threads` is the most threads the mysqld process had (/proc; with one thread per connection "
+            f"it also counts up to 256 cached threads of earlier runs). The first {warmup} s "
             f"(all the logins) are outside the measured window."),
         "columns": ["setup", "threads", "QPS", "p95 ms", "p99 ms", "mysqld µs/q", "mysqld ÷ direct@8",
-                    "proxy µs/q", "sysbench µs/q", "mysqld threads", "problems"],
+                    "proxy µs/q", "sysbench µs/q", "server conns", "running", "mysqld OS threads", "problems"],
         "rows": rows,
         "notes": [],
         "data": {"summary": {f"{k[0]}|{k[1]}": v for k, v in summary.items()}, "threads": n},

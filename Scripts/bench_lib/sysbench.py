@@ -50,6 +50,7 @@ class Result:
     reconnects: int = 0
     cpu_us: dict = dataclasses.field(default_factory=dict)      # label -> CPU microseconds per query
     max_threads: dict = dataclasses.field(default_factory=dict)  # label -> most OS threads seen
+    probe: dict = dataclasses.field(default_factory=dict)        # what the probe saw mid-window
     log: str = ""
 
 
@@ -57,8 +58,9 @@ class Sysbench:
     """One sysbench process; start(), then wait() for its Result. Several may run at once."""
 
     def __init__(self, label, test, port, user, password, threads, seconds, warmup, log_path,
-                 watch=None, rate=0, ignore_errors=None, extra=()):
+                 watch=None, rate=0, ignore_errors=None, extra=(), probe=None):
         self.label, self.seconds, self.warmup, self.log_path = label, seconds, warmup, log_path
+        self.probe, self._probed = probe, {}
         self.watch = dict(watch or {})
         self.argv = ["stdbuf", "-oL", "sysbench", test, *COMMON, f"--mysql-port={port}", f"--mysql-user={user}",
                      f"--mysql-password={password}", f"--threads={threads}", f"--time={seconds}",
@@ -103,6 +105,11 @@ class Sysbench:
                 self._last = (second, self._snapshot())
                 self._tps_sum += float(m.group(3))
                 self._qps_sum += float(m.group(4))
+                if self.probe and not self._probed and second >= (self.warmup + self.seconds) // 2:
+                    try:
+                        self._probed = self.probe() or {}
+                    except Exception as e:   # a probe must never stop the reading
+                        self._probed = {"probe error": str(e)[:200]}
 
     def stop(self):
         if self._proc and self._proc.poll() is None:
@@ -142,6 +149,7 @@ class Sysbench:
             if label in cpu0 and r.queries > 0:
                 r.cpu_us[label] = (cpu1[label] - cpu0[label]) / r.queries * 1e6
         r.max_threads = dict(self._max_threads)
+        r.probe = dict(self._probed)
         final = text[text.rfind("SQL statistics:"):]
         m = re.search(r"ignored errors:\s+(\d+)", final)
         r.errors = int(m.group(1)) if m else 0

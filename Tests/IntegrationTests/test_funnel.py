@@ -409,3 +409,54 @@ def test_backend_connection_killed_mid_transaction(start_funnel):
         assert e.value.args[0] == 9005
         c.rollback()
         assert query(c, "SELECT 'fine'") == (("fine",),)
+
+
+# ------------------------------------------------------ protocol commands
+
+def test_change_user_and_reset_connection(start_funnel):
+    f = start_funnel()
+    c = mysql.connector.connect(host="127.0.0.1", port=f.port, user=APP_USER, password=APP_PASSWORD,
+                                database="funnel_test", ssl_disabled=True, use_pure=True)
+    try:
+        cur = c.cursor()
+        cur.execute("SET @kept = 1")
+        c.cmd_reset_connection()                       # COM_RESET_CONNECTION
+        cur.execute("SELECT @kept")
+        assert cur.fetchall() == [(None,)]
+        c.cmd_change_user(username=OTHER_USER, password=OTHER_PASSWORD, database="funnel_other")  # COM_CHANGE_USER
+        cur = c.cursor()
+        cur.execute("SELECT CURRENT_USER(), DATABASE()")
+        assert cur.fetchall() == [(f"{OTHER_USER}@%", "funnel_other")]
+        with pytest.raises(mysql.connector.Error) as e:
+            c.cmd_change_user(username=OTHER_USER, password="wrong")
+        assert e.value.errno == 1045
+    finally:
+        try:
+            c.close()
+        except mysql.connector.Error:
+            pass
+
+
+def test_malformed_handshake_gets_an_error_and_harms_no_one(start_funnel):
+    f = start_funnel()
+    with f.connect() as healthy:
+        s = socket.create_connection(("127.0.0.1", f.port), timeout=5)
+        greeting = s.recv(4096)
+        assert greeting[4] == 10                        # protocol 10 greeting
+        s.sendall(b"\x05\x00\x00\x01\xff\xff\xff\xff\xff")  # a handshake response of garbage
+        reply = s.recv(4096)
+        assert reply[4] == 0xFF and int.from_bytes(reply[5:7], "little") == 1043
+        assert s.recv(4096) == b""                      # and the connection is closed
+        s.close()
+        assert query(healthy, "SELECT 'still fine'") == (("still fine",),)
+
+
+def test_client_vanishing_mid_result_closes_nothing_else(start_funnel):
+    f = start_funnel("--funnel-backend-max-connections=1")
+    victim = f.connect()
+    cur = victim.cursor(pymysql.cursors.SSCursor)
+    cur.execute("SELECT seq FROM seq_1_to_1000000")
+    cur.fetchone()
+    victim._sock.shutdown(socket.SHUT_RDWR)              # gone with most of the result unread
+    with f.connect() as c:                               # the only backend slot is usable again
+        assert query(c, "SELECT 1") == ((1,),)

@@ -7,6 +7,7 @@ import sys
 import time
 
 from . import procstat
+from .services import BenchError
 from .lab import SB_PASSWORD, SB_USER, CALM_USER, FLOOD_USER, USER_PASSWORD, Setup
 
 POINT, READ_ONLY = "oltp_point_select", "oltp_read_only"
@@ -193,40 +194,51 @@ def hold_idle_clients(lab, setup, count, timeout):
     return helper, fields
 
 
+def measure_idle(lab, kind, count, timeout):
+    """RSS of one proxy before and while it holds count idle clients: a row and its figures."""
+    lab.stop_proxies()
+    setup = lab.funnel(64, name="funnel") if kind == "funnel" else lab.haproxy(maxconn=count + 20)
+    warm, _ = hold_idle_clients(lab, setup, 50, 30)   # lazy start-up allocations belong in the baseline
+    warm.stop()
+    time.sleep(1)
+    before, server_before = procstat.rss_kib(setup.proxy.pid), procstat.rss_kib(lab.db.pid)
+    helper, got = hold_idle_clients(lab, setup, count, timeout)
+    time.sleep(2)
+    alive = setup.proxy.poll() is None
+    after = procstat.rss_kib(setup.proxy.pid) if alive else None
+    server_after = procstat.rss_kib(lab.db.pid)
+    helper.stop()
+    opened = int(got.get("opened", 0))
+    per = (after - before) / opened if opened and after else None
+    problem = "" if alive else f"{setup.proxy.label} exited with {setup.proxy.returncode}"
+    if got.get("failed", "0") != "0":
+        problem = f"{got['failed']} logins failed: {got.get('first_error', '')}"
+    if not got:
+        problem = problem or "the idle-client helper never got ready"
+    row = [setup.name, count, opened, got.get("seconds", "-"), num(before / 1024), num(after and after / 1024),
+           num(per, 2), num((server_after - server_before) / opened if opened else None, 1), problem]
+    figures = {"setup": setup.name, "requested": count, "opened": opened, "kib_per_client": per,
+               "rss_before_kib": before, "rss_after_kib": after, "problem": problem}
+    return row, figures, lab.log_problems(setup, limit=2)
+
+
 def memory(lab):
     counts = [1000, 2000] if lab.quick else [1000, 10000]
     nofile = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-    haproxy_cap = (nofile - 200) // 2          # haproxy holds two sockets per client
+    haproxy_cap = (nofile - 120) // 2 - 20     # haproxy holds two sockets per client, and a few of its own
     timeout = 120 if lab.quick else 300
     lab.server(f"--max-connections={max(counts) + 500} --thread-handling=pool-of-threads")
     rows, data, notes = [], [], []
     for i, count in enumerate(counts):
         for kind in alternate(["funnel", "haproxy"], i % 2 == 1):
-            lab.stop_proxies()
             target = count if kind == "funnel" else min(count, haproxy_cap)
-            setup = lab.funnel(64, name="funnel") if kind == "funnel" else lab.haproxy(maxconn=target + 100)
-            warm, _ = hold_idle_clients(lab, setup, 50, 30)   # lazy start-up allocations belong in the baseline
-            warm.stop()
-            time.sleep(1)
-            before, server_before = procstat.rss_kib(setup.proxy.pid), procstat.rss_kib(lab.db.pid)
-            helper, got = hold_idle_clients(lab, setup, target, timeout)
-            time.sleep(2)
-            alive = setup.proxy.poll() is None
-            after = procstat.rss_kib(setup.proxy.pid) if alive else None
-            server_after = procstat.rss_kib(lab.db.pid)
-            helper.stop()
-            opened = int(got.get("opened", 0))
-            per = (after - before) / opened if opened and after else None
-            problem = "" if alive else f"{setup.proxy.label} exited with {setup.proxy.returncode}"
-            if got.get("failed", "0") != "0":
-                problem = f"{got['failed']} logins failed: {got.get('first_error', '')}"
-            if not got:
-                problem = problem or "the idle-client helper never got ready"
-            rows.append([setup.name, count, opened, got.get("seconds", "-"), num(before / 1024), num(after and after / 1024),
-                         num(per, 2), num((server_after - server_before) / opened if opened else None, 1), problem])
-            data.append({"setup": setup.name, "requested": count, "opened": opened, "kib_per_client": per,
-                         "rss_before_kib": before, "rss_after_kib": after, "problem": problem})
-            notes += lab.log_problems(setup, limit=2)
+            try:
+                row, figures, problems = measure_idle(lab, kind, target, timeout)
+            except BenchError as e:
+                row, figures, problems = [kind, target, 0, "-", "-", "-", "-", "-", str(e).splitlines()[0]], None, []
+            rows.append(row)
+            data += [figures] if figures else []
+            notes += problems
     lab.stop_proxies()
     lab.server()
     if haproxy_cap < max(counts):

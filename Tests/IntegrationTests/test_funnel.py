@@ -460,3 +460,26 @@ def test_client_vanishing_mid_result_closes_nothing_else(start_funnel):
     victim._sock.shutdown(socket.SHUT_RDWR)              # gone with most of the result unread
     with f.connect() as c:                               # the only backend slot is usable again
         assert query(c, "SELECT 1") == ((1,),)
+
+
+def rss_kib(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise AssertionError("no VmRSS")
+
+
+def test_slow_client_does_not_make_the_funnel_buffer_the_result(start_funnel):
+    f = start_funnel()
+    with f.connect() as c:
+        cur = c.cursor(pymysql.cursors.SSCursor)
+        # About 100 MiB of rows; the client reads one row, then stalls.
+        cur.execute("SELECT seq, REPEAT('x', 1000) FROM seq_1_to_100000")
+        cur.fetchone()
+        before = rss_kib(f.chassis.proc.pid)
+        time.sleep(2)   # the backend keeps sending; backpressure must stop the funnel reading it
+        stalled = rss_kib(f.chassis.proc.pid)
+        rows = 1 + sum(1 for _ in cur)
+        cur.close()
+    assert rows == 100000
+    assert stalled - before < 16 * 1024, f"funnel RSS grew {stalled - before} KiB while the client stalled"

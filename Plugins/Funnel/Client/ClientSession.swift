@@ -231,7 +231,7 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
         snapshot.update {
             $0.state = "active"
             $0.queryStarted = .now()
-            $0.query = Self.describe(packet)
+            $0.command = packet.payload
         }
         var analysis: QueryAnalysis?
         if code == CommandCode.query.rawValue, poolMode == .transaction || transactionLost || readWriteSplit {
@@ -497,22 +497,13 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
             $0.user = userName
             $0.database = database ?? ""
             $0.state = state
-            $0.pinned = pins.map(\.rawValue).sorted().joined(separator: ",")
+            $0.pinned = pins.isEmpty ? "" : pins.map(\.rawValue).sorted().joined(separator: ",")
             $0.backend = backend?.backend.name ?? ""
             $0.backendThreadID = backend?.serverThreadID ?? 0
             if current == nil {
-                $0.query = ""
+                $0.command = nil
                 $0.queryStarted = nil
             }
-        }
-    }
-
-    private static func describe(_ packet: MySQLPacket) -> String {
-        var payload = packet.payload
-        guard let code = payload.readInteger(as: UInt8.self) else { return "" }
-        switch CommandCode(rawValue: code) {
-        case .query: return payload.readString(length: min(payload.readableBytes, 1024)) ?? ""
-        default: return "\(CommandCode(rawValue: code))"
         }
     }
 

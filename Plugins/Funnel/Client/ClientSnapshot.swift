@@ -1,4 +1,5 @@
 import NIOConcurrencyHelpers
+import MySQLWire
 import NIOCore
 
 /// What the clients table shows of a session, kept current by the session itself (under a
@@ -11,8 +12,16 @@ struct ClientSnapshot: Sendable {
     var pinned = ""
     var backend = ""
     var backendThreadID: UInt32 = 0
-    var query = ""
+    /// The running command's first packet (a slice, no copy); its text is made only when read.
+    var command: ByteBuffer?
     var queryStarted: NIODeadline?
+
+    /// The statement for display: a COM_QUERY's first 1 KiB, or the command's name.
+    var query: String {
+        guard var payload = command, let code = payload.readInteger(as: UInt8.self) else { return "" }
+        if code == CommandCode.query.rawValue { return payload.readString(length: min(payload.readableBytes, 1024)) ?? "" }
+        return "\(CommandCode(rawValue: code))"
+    }
 }
 
 final class ClientSnapshotBox: @unchecked Sendable {

@@ -36,6 +36,8 @@ class Lab:
         shutil.rmtree(self.logs, ignore_errors=True)
         self.logs.mkdir(parents=True)
         self.db = MariaDB(root, root / ".build/bench-mariadb", base_port, supervisor)
+        self.db.stop()                                  # one a killed bench left behind
+        shutil.rmtree(self.db.dir, ignore_errors=True)  # a fresh server every time
         self.haproxy_port = base_port + 1
         self.funnel_ports = list(range(base_port + 2, base_port + 8))
         self.stats_port = base_port + 8

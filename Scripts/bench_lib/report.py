@@ -24,7 +24,7 @@ def machine() -> dict:
             versions[name] = subprocess.run(argv, capture_output=True, text=True, timeout=10).stdout.splitlines()[0]
         except (OSError, IndexError, subprocess.SubprocessError):
             versions[name] = "?"
-    return {"cpus": os.cpu_count(), "model": model, "memory_gib": round(mem_kib / 1048576, 1),
+    return {"cpus": len(os.sched_getaffinity(0)), "model": model, "memory_gib": round(mem_kib / 1048576, 1),
             "kernel": platform.release(), "load": open("/proc/loadavg").read().split()[:3], "versions": versions}
 
 
@@ -70,20 +70,24 @@ def judge(sections) -> list:
         n = sections[2]["data"]["threads"]
         direct, pot = s2.get(f"direct|{n}", {}), s2.get(f"direct, pool-of-threads|{n}", {})
         funnels = {k.split("|")[0]: v for k, v in s2.items() if k.startswith("funnel") and k.endswith(f"|{n}")}
-        cpu = [(v["mysqld_ratio"] is not None and v["mysqld_ratio"] <= 1.3, f"{k}: {v['mysqld_ratio']:.2f}x")
-               for k, v in funnels.items() if v.get("mysqld_ratio") is not None]
-        if direct.get("mysqld_ratio") is not None:
-            cpu.append((True, f"(direct: {direct['mysqld_ratio']:.2f}x)"))
-        out.append((f"{n} threads: mysqld's CPU per query through funnel within 1.3x of its figure at 8 threads",
-                    verdict(any(ok for ok, e in cpu if not e.startswith("("))) if cpu else "n/a", "; ".join(e for _, e in cpu)))
-        best = max(funnels.items(), key=lambda kv: kv[1]["qps"] or 0, default=(None, None))
-        if best[0] and best[1]["qps"] and direct.get("qps") and pot.get("qps"):
-            ok = best[1]["qps"] > direct["qps"] and best[1]["qps"] > pot["qps"]
-            out.append((f"{n} threads: funnel's QPS above direct's and above pool-of-threads'", verdict(ok),
-                        f"{best[0]}: {best[1]['qps']:,.0f} vs direct {direct['qps']:,.0f}, pool-of-threads {pot['qps']:,.0f}"))
-        if best[0] and best[1]["p99"] and direct.get("p99"):
-            out.append((f"{n} threads: funnel's p99 below direct's", verdict(best[1]["p99"] < direct["p99"]),
-                        f"{best[0]}: {best[1]['p99']:.2f} ms vs direct {direct['p99']:.2f} ms"))
+        # The issue allows a pool of 8 to 32: each target is judged on the pool that does best at it.
+        ratios = {k: v["mysqld_ratio"] for k, v in funnels.items() if v.get("mysqld_ratio") is not None}
+        if ratios:
+            evidence = "; ".join(f"{k}: {r:.2f}x" for k, r in sorted(ratios.items()))
+            if direct.get("mysqld_ratio") is not None:
+                evidence += f"; direct: {direct['mysqld_ratio']:.2f}x"
+            out.append((f"{n} threads: mysqld's CPU per query through funnel within 1.3x of its figure at 8 threads",
+                        verdict(min(ratios.values()) <= 1.3), evidence))
+        measured = {k: v for k, v in funnels.items() if v.get("qps")}
+        if measured and direct.get("qps") and pot.get("qps"):
+            name, best = max(measured.items(), key=lambda kv: kv[1]["qps"])
+            out.append((f"{n} threads: funnel's QPS above direct's and above pool-of-threads'",
+                        verdict(best["qps"] > max(direct["qps"], pot["qps"])),
+                        f"{name}: {best['qps']:,.0f} vs direct {direct['qps']:,.0f}, pool-of-threads {pot['qps']:,.0f}"))
+        if measured and direct.get("p99"):
+            name, best = min(measured.items(), key=lambda kv: kv[1]["p99"])
+            out.append((f"{n} threads: funnel's p99 below direct's", verdict(best["p99"] < direct["p99"]),
+                        f"{name}: {best['p99']:.2f} ms vs direct {direct['p99']:.2f} ms"))
     s3 = sections.get(3, {}).get("data", {}).get("runs")
     if s3:
         funnel = [r for r in s3 if r["setup"] == "funnel" and r["kib_per_client"] is not None]
@@ -125,7 +129,7 @@ def write_markdown(path: pathlib.Path, sections: dict, meta: dict, plot_written:
         "",
         "## How to rerun", "",
         "```sh",
-        "Scripts/bench                     # every scenario, 2 rounds of 30 s runs (about an hour)",
+        "Scripts/bench                     # every scenario, 2 rounds of 30 s runs (about 40 minutes)",
         "Scripts/bench --quick             # a smoke check: 10 s runs, 1 round, smaller scenarios",
         "Scripts/bench --scenarios 1,3     # some scenarios only (the others keep their last figures here)",
         "Scripts/bench --help              # rounds, run time, ports, an existing build",

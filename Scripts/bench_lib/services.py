@@ -134,6 +134,7 @@ class MariaDB:
         if not port_is_free(self.port):
             raise BenchError(f"port {self.port} is taken: pick other ports with --base-port")
         self.dir.mkdir(parents=True, exist_ok=True)
+        self._supervisor.add("mariadb", self.stop)   # before the start, which an interrupt may cut short
         # mariadbd stays in the background and would hold a pipe open: its output goes to a file.
         with open(self.dir / "start.log", "w") as log:
             done = subprocess.run([self.root / "Scripts/mariadb", "start", self.dir, str(self.port)], stdout=log,
@@ -143,11 +144,10 @@ class MariaDB:
             raise BenchError(f"MariaDB did not start:\n{(self.dir / 'start.log').read_text(errors='replace')[-3000:]}")
         self.pid = int((self.dir / "mysqld.pid").read_text())
         self.extra_args = extra_args
-        self._supervisor.add("mariadb", self.stop)
 
     def stop(self):
         self._supervisor.discard("mariadb")
-        if self.pid is None:
+        if self.pid is None and not (self.dir / "mysqld.pid").exists():
             return
         subprocess.run([self.root / "Scripts/mariadb", "stop", self.dir], stdin=subprocess.DEVNULL,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)

@@ -1,6 +1,7 @@
 """funnel end to end: the real chassis with the funnel plugin in front of a real MariaDB,
 driven by real clients (PyMySQL, mysql-connector-python, the mariadb CLI)."""
 import os
+import re
 import socket
 import subprocess
 import threading
@@ -275,7 +276,7 @@ def test_backlog_timeout_gives_documented_error(start_funnel):
         with pytest.raises(pymysql.err.OperationalError) as e:
             query(waiter, "SELECT 1")
         assert e.value.args[0] == 9001
-        assert "no backend connection within 0.5 s" in e.value.args[1]
+        assert re.search(r"no backend connection within 0\.[5-9] s", e.value.args[1]), e.value.args[1]
         assert "1 in use" in e.value.args[1] and "at its limit of 1" in e.value.args[1]
         assert 0.4 < time.time() - started < 10   # honoured, not forever (loose: CI machines are busy)
         holder.commit()

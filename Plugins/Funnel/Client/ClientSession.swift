@@ -237,7 +237,8 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
         if code == CommandCode.query.rawValue, poolMode == .transaction || transactionLost || readWriteSplit {
             var sql = packet.payload
             sql.moveReaderIndex(forwardBy: 1)
-            analysis = QueryAnalysis(sql: sql, multiStatementsAllowed: capabilities.contains(.multiStatements))
+            analysis = QueryAnalysis(sql: sql, multiStatementsAllowed: capabilities.contains(.multiStatements),
+                                     needsReadOnly: readWriteSplit)
         }
         if transactionLost {
             if analysis?.isRollback == true {

@@ -12,7 +12,11 @@ struct QueryAnalysis {
     /// Only reads (conservative: false when unsure), for read/write splitting.
     var isReadOnly = false
 
-    init(sql: ByteBuffer, multiStatementsAllowed: Bool) {
+    init(sql: ByteBuffer, multiStatementsAllowed: Bool, needsReadOnly: Bool) {
+        // Most statements contain none of the words or characters behind a pin, LAST_INSERT_ID
+        // or ROLLBACK: one pass over the bytes then spares the tokenizer. Comments are scanned
+        // too, so a trigger inside one only costs the full classification.
+        if !needsReadOnly, !sql.withUnsafeReadableBytes(Self.mayMatter) { return }
         let info = sql.withUnsafeReadableBytes { SQLStatementInfo.classify($0) }
         let r = info.pinReasons
         if r.contains(.userVariableAssignment) { pins.append(.userVariables) }
@@ -26,5 +30,31 @@ struct QueryAnalysis {
         readsLastInsertID = r.contains(.lastInsertID)
         isRollback = info.firstKeyword == "ROLLBACK" && info.statementCount <= 1
         isReadOnly = info.isReadOnly
+    }
+
+    /// The words behind a pin, LAST_INSERT_ID() or ROLLBACK (matched case-insensitively);
+    /// `@` and `;` trigger alone.
+    private static let words: [[UInt8]] = ["LOCK", "FOUND_ROWS", "LAST_INSERT_ID", "PREPARE", "EXECUTE", "DEALLOCATE",
+                                           "TEMPORARY", "HANDLER", "ROLLBACK", "INTO"].map { Array($0.utf8) }
+
+    static func mayMatter(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        let n = bytes.count
+        var i = 0
+        while i < n {
+            let b = bytes[i]
+            if b == UInt8(ascii: "@") || b == UInt8(ascii: ";") { return true }
+            let upper = b & 0xDF
+            if upper == UInt8(ascii: "L") || upper == UInt8(ascii: "F") || upper == UInt8(ascii: "P") || upper == UInt8(ascii: "E")
+                || upper == UInt8(ascii: "D") || upper == UInt8(ascii: "T") || upper == UInt8(ascii: "H")
+                || upper == UInt8(ascii: "R") || upper == UInt8(ascii: "I") {
+                for word in words where word[0] == upper && i + word.count <= n {
+                    var k = 1
+                    while k < word.count, bytes[i + k] & 0xDF == word[k] { k += 1 }
+                    if k == word.count { return true }
+                }
+            }
+            i += 1
+        }
+        return false
     }
 }

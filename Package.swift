@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "stats", type: .dynamic, targets: ["StatsPlugin"]),
         .library(name: "funnel", type: .dynamic, targets: ["FunnelPlugin"]),
         .library(name: "admin", type: .dynamic, targets: ["AdminPlugin"]),
+        .library(name: "lua", type: .dynamic, targets: ["LuaPlugin"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -104,6 +105,17 @@ let package = Package(
         .target(name: "AdminPlugin", dependencies: ["AdminCore", "PluginKit", "CChassis"], path: "Plugins/Admin/Export",
                 linkerSettings: residentPlugin),
 
+        // lua: LuaJIT, the C glue that every Lua API call lives in (a Lua error must never unwind
+        // through Swift), the Swift core (the scripting service), and the exported entry.
+        .systemLibrary(name: "CLuaJIT", path: "Sources/CLuaJIT", pkgConfig: "luajit", providers: [.apt(["libluajit2-5.1-dev"])]),
+        .target(name: "CLuaGlue", dependencies: ["CLuaJIT", "CChassis"], path: "Plugins/Lua/Glue", exclude: ["modules"]),
+        .target(name: "LuaCore", dependencies: ["CLuaGlue", "PluginKit", "CChassis", "MySQLWire",
+                                                .product(name: "Atomics", package: "swift-atomics"),
+                                                .product(name: "NIOCore", package: "swift-nio")],
+                path: "Plugins/Lua/Core"),
+        .target(name: "LuaPlugin", dependencies: ["LuaCore", "PluginKit", "CChassis"], path: "Plugins/Lua/Export",
+                linkerSettings: residentPlugin),
+
         .testTarget(name: "ChassisHostTests", dependencies: ["ChassisHost"]),
         .testTarget(name: "PoolingTests", dependencies: ["Pooling"]),
         .testTarget(
@@ -119,6 +131,8 @@ let package = Package(
         .testTarget(name: "SQLTextTests", dependencies: ["SQLText"]),
         .testTarget(name: "StatsPluginTests", dependencies: ["StatsPlugin"]),
         .testTarget(name: "AdminTests", dependencies: ["AdminCore"]),
+        .testTarget(name: "LuaTests", dependencies: ["LuaCore", "CLuaGlue", "CChassis", "MySQLWire",
+                                                      .product(name: "NIOCore", package: "swift-nio")]),
     ],
     swiftLanguageModes: [.v5]
 )

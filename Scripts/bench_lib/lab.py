@@ -42,7 +42,9 @@ class Lab:
         self.funnel_ports = list(range(base_port + 2, base_port + 8))
         self.stats_port = base_port + 8
         self._haproxy = None          # (Process, maxconn)
-        self._funnels = {}            # key -> (Process, port)
+        self._funnel = None           # (key, Process, port)
+        self.incidents = []           # crashes and unclean stops of the proxies, for the report
+        self.started = []             # every process started, in order
         self._ids = itertools.count(1)
         self.prepared = False
         self.empty_lua = self.work / "empty-read-query.lua"
@@ -69,6 +71,10 @@ class Lab:
         out = self.db.sql("SHOW GLOBAL STATUS WHERE Variable_name IN ('Threads_connected', 'Threads_running')", 20)
         return {k: int(v) - 1 for k, v in (line.split("\t") for line in out.splitlines())}   # less this probe
 
+    def server_logins(self):
+        """Connections the server accepted so far (for a run: how many the clients or the proxy opened)."""
+        return int(self.db.sql("SHOW GLOBAL STATUS LIKE 'Connections'", 20).split()[1])
+
     def _prepare(self):
         users = "".join(
             f"CREATE USER IF NOT EXISTS '{u}'@'%' IDENTIFIED VIA mysql_native_password USING PASSWORD('{p}');"
@@ -82,9 +88,11 @@ class Lab:
 
     # ------------------------------------------------------------------ the proxies
 
-    def _process(self, label, argv, **kw):
+    def process(self, label, argv, **kw):
         name = f"{label}-{next(self._ids)}"
-        return Process(name, argv, self.logs / f"{name}.log", self.sup, **kw)
+        proc = Process(name, argv, self.logs / f"{name}.log", self.sup, **kw)
+        self.started.append(proc)
+        return proc
 
     def haproxy(self, maxconn: int = 4000) -> Setup:
         if self._haproxy and (self._haproxy[0].poll() is not None or self._haproxy[1] != maxconn):
@@ -94,7 +102,7 @@ class Lab:
             self._check_port(self.haproxy_port)
             cfg = self.work / "haproxy.cfg"
             cfg.write_text(haproxy_config(self.haproxy_port, self.db.port, maxconn))
-            proc = self._process("haproxy", ["haproxy", "-f", cfg, "-db"])
+            proc = self.process("haproxy", ["haproxy", "-f", cfg, "-db"])
             wait_for_port(self.haproxy_port, proc)
             self._haproxy = (proc, maxconn)
         return Setup("haproxy", self.haproxy_port, self._haproxy[0])
@@ -112,19 +120,17 @@ class Lab:
         return names[0]
 
     def funnel(self, pool: int = 64, plugins=("funnel",), extra=(), name=None) -> Setup:
-        """A chassis running the funnel (transaction mode) with this pool size and these plugins."""
+        """The chassis running the funnel (transaction mode) with this pool size and these plugins.
+        One at a time: another one's idle backend connections would show in the server's figures.
+        Each start takes the next port, so no socket of the previous one can be in the way."""
         key = (pool, tuple(plugins), tuple(extra))
-        if key in self._funnels and self._funnels[key][0].poll() is not None:
-            dead = self._funnels.pop(key)[0]
-            print(f"bench: {dead.label} had exited with {dead.returncode}; starting it again (log {dead.log_path})",
-                  flush=True)
-        if key not in self._funnels:
-            used = {port for _, port in self._funnels.values()}
-            free = [p for p in self.funnel_ports if p not in used]
-            if not free:       # keep at most a handful running
-                self.stop_proxies(haproxy=False)
-                free = self.funnel_ports
-            port = free[0]
+        if self._funnel and self._funnel[0] == key and self._funnel[1].poll() is not None:
+            dead = self._funnel[1]
+            self.incident(f"{dead.label} had exited with {dead.returncode}; started again (log {dead.log_path})")
+            self._funnel = None
+        if not self._funnel or self._funnel[0] != key:
+            self.stop_proxies(haproxy=False)
+            port = self.funnel_ports[next(self._ids) % len(self.funnel_ports)]
             self._check_port(port)
             argv = [self.bin_dir / "chassis", "--plugins", ",".join(plugins), "--log-level=notice",
                     f"--funnel-address=127.0.0.1:{port}", f"--funnel-backend-addresses=127.0.0.1:{self.db.port}",
@@ -134,21 +140,27 @@ class Lab:
                 argv.append(f"--stats-address=127.0.0.1:{self.stats_port}")
             if "lua" in plugins:
                 argv.append(f"{self._plugin_option('lua', 'script')}={self.empty_lua}")
-            proc = self._process("chassis", [*argv, *extra])
+            proc = self.process("chassis", [*argv, *extra])
+            self._funnel = (key, proc, port)
             wait_for_port(port, proc)
-            self._funnels[key] = (proc, port)
-        proc, port = self._funnels[key]
+        _, proc, port = self._funnel
         return Setup(name or f"funnel (pool {pool})", port, proc)
 
     def stop_proxies(self, haproxy=True):
-        for proc, _ in self._funnels.values():
+        if self._funnel:
+            proc = self._funnel[1]
+            running = proc.poll() is None
             code = proc.stop()
-            if code not in (0, None):
-                print(f"bench: {proc.label} exited with {code} on SIGTERM (log {proc.log_path})", flush=True)
-        self._funnels.clear()
+            if running and code not in (0, None):
+                self.incident(f"{proc.label} exited with {code} on SIGTERM (log {proc.log_path})")
+            self._funnel = None
         if haproxy and self._haproxy:
             self._haproxy[0].stop()
             self._haproxy = None
+
+    def incident(self, text):
+        print(f"bench: {text}", flush=True)
+        self.incidents.append(text)
 
     def _check_port(self, port):
         if not port_is_free(port):
@@ -160,9 +172,11 @@ class Lab:
                  start=False, **kw):
         """One sysbench run against a setup (start=True: started, not waited for)."""
         warmup = warmup or self.warmup
+        logins = self.server_logins()
         bench = sysbench.Sysbench(label, test, setup.port, user, password, threads, self.seconds + warmup, warmup,
                                   self.logs / f"{next(self._ids):03d}-{label}.log",
                                   watch=setup.watch(self.db.pid), probe=self.server_threads, **kw).start()
+        bench.logins_before = logins
         return bench if start else self.finish(bench, setup)
 
     def finish(self, bench, setup: Setup):
@@ -172,6 +186,7 @@ class Lab:
             result = bench.wait()
         finally:
             bench.stop()
+        result.probe["logins"] = self.server_logins() - bench.logins_before
         if setup.proxy is not None and setup.proxy.poll() is not None:
             result.ok = False
             result.error = (f"{setup.proxy.label} exited with {setup.proxy.returncode} during the run "
@@ -180,10 +195,14 @@ class Lab:
         print(f"  {label:<46} {status}", flush=True)
         return result
 
-    def log_problems(self, setup: Setup, limit=3):
-        """Warnings and errors the proxy logged, to show next to the figures."""
-        if setup.proxy is None:
-            return []
-        lines = setup.proxy.log_path.read_text(errors="replace").splitlines()
-        bad = [l for l in lines if re.search(r"\b(warning|error|critical|fatal)\b", l, re.I)]
-        return bad[:limit] + ([f"... {len(bad) - limit} more in {setup.proxy.log_path}"] if len(bad) > limit else [])
+    def log_problems(self, since=0, limit=3):
+        """Warnings and errors the chassis processes started since then logged, to show with the figures."""
+        found = []
+        for proc in self.started[since:]:
+            if proc.label.startswith("chassis"):
+                lines = proc.log_path.read_text(errors="replace").splitlines()
+                bad = [l for l in lines if re.search(r"\b(warning|error|critical|fatal)\b", l, re.I)]
+                found += [f"{proc.label}: {l.strip()}" for l in bad[:limit]]
+                if len(bad) > limit:
+                    found.append(f"{proc.label}: ... {len(bad) - limit} more in {proc.log_path}")
+        return found

@@ -3,6 +3,7 @@ import json
 import os
 import pathlib
 import platform
+import re
 import subprocess
 
 
@@ -18,11 +19,13 @@ def machine() -> dict:
     model = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
     mem_kib = next(int(l.split()[1]) for l in open("/proc/meminfo") if l.startswith("MemTotal"))
     versions = {}
-    for name, argv in (("mariadbd", ["mariadbd", "--version"]), ("haproxy", ["haproxy", "-v"]),
-                       ("sysbench", ["sysbench", "--version"])):
+    for name, argv, pattern in (("MariaDB", ["mariadbd", "--version"], r"Ver ([\w.]+)"),
+                                ("HAProxy", ["haproxy", "-v"], r"version ([\w.]+)"),
+                                ("sysbench", ["sysbench", "--version"], r"sysbench ([\w.]+)")):
         try:
-            versions[name] = subprocess.run(argv, capture_output=True, text=True, timeout=10).stdout.splitlines()[0]
-        except (OSError, IndexError, subprocess.SubprocessError):
+            out = subprocess.run(argv, capture_output=True, text=True, timeout=10).stdout
+            versions[name] = re.search(pattern, out).group(1)
+        except (OSError, AttributeError, subprocess.SubprocessError):
             versions[name] = "?"
     return {"cpus": len(os.sched_getaffinity(0)), "model": model, "memory_gib": round(mem_kib / 1048576, 1),
             "kernel": platform.release(), "load": open("/proc/loadavg").read().split()[:3], "versions": versions}
@@ -122,7 +125,7 @@ def write_markdown(path: pathlib.Path, sections: dict, meta: dict, plot_written:
         "more than the absolute QPS.", "",
         f"- Written: {meta['date']} ({meta['mode']}; each section below says when and how it was measured).",
         f"- Machine: {m['cpus']} CPUs ({m['model']}), {m['memory_gib']} GiB memory, Linux {m['kernel']}; "
-        f"{m['versions']['mariadbd']}; {m['versions']['haproxy']}; sysbench {m['versions']['sysbench']}.",
+        f"{', '.join(f'{k} {v}' for k, v in m['versions'].items())}.",
         "- Everything on 127.0.0.1: one throwaway MariaDB (`Scripts/mariadb`), haproxy in TCP mode, the chassis "
         "with the funnel in transaction mode (release build), sysbench as the load; tables: "
         "4 x 10,000 rows.",
@@ -195,8 +198,12 @@ def plot(path: pathlib.Path, sections: dict) -> bool:
         ax.plot(xs, [points[x] for x in xs], marker, color=color,
                 label=name if name != "funnel" else "funnel (pool 64)")
     for i, (name, (x, y)) in enumerate(sorted(extra.items())):
-        ax.plot([x], [y], ["D", "v", "P", "X"][i % 4], markersize=8, label=name)
+        color = "tab:green" if name.startswith("funnel") else "tab:blue"
+        ax.plot([x], [y], ["D", "v", "P", "X"][i % 4], color=color, markersize=8, fillstyle="none", label=name)
     ax.set_xscale("log")
+    ticks = sorted({x for points in series.values() for x in points} | {x for x, _ in extra.values()})
+    ax.set_xticks(ticks, [str(t) for t in ticks])
+    ax.minorticks_off()
     ax.set_xlabel("client threads (sysbench)")
     ax.set_ylabel("queries per second")
     ax.set_title("oltp_point_select on 127.0.0.1")

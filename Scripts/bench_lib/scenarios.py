@@ -57,6 +57,7 @@ def summarize(runs, key, baseline=None):
         row["mysqld_threads"] = max((r["max_threads"].get("mysqld", 0) for r in ok), default=None)
         row["connected"] = med([r.get("probe", {}).get("Threads_connected") for r in ok])
         row["running"] = med([r.get("probe", {}).get("Threads_running") for r in ok])
+        row["logins"] = med([r.get("probe", {}).get("logins") for r in ok])
         out[k] = row
     if baseline:
         for k, row in out.items():
@@ -118,7 +119,7 @@ def overhead(lab):
         "columns": ["test", "threads", "setup", "QPS", "×direct", "p95 ms", "proxy µs/q", "mysqld µs/q",
                     "sysbench µs/q", "all µs/q", "problems"],
         "rows": rows,
-        "notes": lab.log_problems(lab.funnel(64, name="funnel")),
+        "notes": [],
         "data": {"summary": {"|".join(map(str, k)): v for k, v in summary.items()}},
         "runs": runs,
     }
@@ -159,7 +160,7 @@ def crowd(lab):
         if s:
             rows.append([k[0], k[1], num(s["qps"], 0), num(s["p95"], 2), num(s["p99"], 2), num(s["mysqld"]),
                          num(s["mysqld_ratio"], 2), num(s["proxy"]), num(s["sysbench"]), num(s["connected"], 0),
-                         num(s["running"], 0), s["mysqld_threads"], failures(s)])
+                         num(s["running"], 0), s["mysqld_threads"], num(s["logins"], 0), failures(s)])
     return {
         "title": f"A crowd: {n} client threads",
         "about": (
@@ -169,10 +170,11 @@ def crowd(lab):
             f"is mysqld's CPU per query divided by its figure at 8 client threads straight to it (same round). "
             f"`server conns` and `running` are MariaDB's Threads_connected and Threads_running in the middle of the run; "
             f"`mysqld OS threads` is the most threads the mysqld process had (/proc; with one thread per connection "
-            f"it also counts up to 256 cached threads of earlier runs). The first {warmup} s "
+            f"it also counts up to 256 cached threads of earlier runs); `server logins` is how many connections "
+            f"MariaDB accepted during the whole run (the clients', or the proxy's pool and user look-ups). The first {warmup} s "
             f"(all the logins) are outside the measured window."),
         "columns": ["setup", "threads", "QPS", "p95 ms", "p99 ms", "mysqld µs/q", "mysqld ÷ direct@8",
-                    "proxy µs/q", "sysbench µs/q", "server conns", "running", "mysqld OS threads", "problems"],
+                    "proxy µs/q", "sysbench µs/q", "server conns", "running", "mysqld OS threads", "server logins", "problems"],
         "rows": rows,
         "notes": [],
         "data": {"summary": {f"{k[0]}|{k[1]}": v for k, v in summary.items()}, "threads": n},
@@ -183,8 +185,8 @@ def crowd(lab):
 # ---------------------------------------------------------------------------------- 3. idle clients
 
 def hold_idle_clients(lab, setup, count, timeout):
-    """Starts the helper that logs count clients in and keeps them; returns (helper, its ready line)."""
-    helper = lab._process("idle-clients", [sys.executable, lab.root / "Scripts/bench_lib/idle_clients.py",
+    """Starts the helper that logs count clients in and keeps them; returns (helper, the figures it printed)."""
+    helper = lab.process("idle-clients", [sys.executable, lab.root / "Scripts/bench_lib/idle_clients.py",
                                            "--port", setup.port, "--user", SB_USER, "--password", SB_PASSWORD,
                                            "--count", count, "--timeout", timeout], stdin_pipe=True)
     line = helper.wait_for_log("ready", timeout + 30)
@@ -219,7 +221,7 @@ def measure_idle(lab, kind, count, timeout):
            num(per, 2), num((server_after - server_before) / opened if opened else None, 1), problem]
     figures = {"setup": setup.name, "requested": count, "opened": opened, "kib_per_client": per,
                "rss_before_kib": before, "rss_after_kib": after, "problem": problem}
-    return row, figures, lab.log_problems(setup, limit=2)
+    return row, figures
 
 
 def memory(lab):
@@ -233,12 +235,11 @@ def memory(lab):
         for kind in alternate(["funnel", "haproxy"], i % 2 == 1):
             target = count if kind == "funnel" else min(count, haproxy_cap)
             try:
-                row, figures, problems = measure_idle(lab, kind, target, timeout)
+                row, figures = measure_idle(lab, kind, target, timeout)
             except BenchError as e:
-                row, figures, problems = [kind, target, 0, "-", "-", "-", "-", "-", str(e).splitlines()[0]], None, []
+                row, figures = [kind, target, 0, "-", "-", "-", "-", "-", str(e).splitlines()[0]], None
             rows.append(row)
             data += [figures] if figures else []
-            notes += problems
     lab.stop_proxies()
     lab.server()
     if haproxy_cap < max(counts):
@@ -363,7 +364,6 @@ def backlog(lab):
         notes.append(f"calm user's p50 / p99 is {calm_s['p50'] / flood_s['p50']:.2f}x / {calm_s['p99'] / flood_s['p99']:.2f}x "
                      f"the flooding user's (1.0: both wait alike, first come first served; well below 1: the "
                      f"backlog keeps the calm user from queueing behind the flood).")
-    notes += lab.log_problems(funnel)
     return {
         "title": f"Backlog: {total} clients on a pool of {pool}",
         "about": (

@@ -47,8 +47,10 @@ def wait_for_port(port: int, process=None, timeout: float = 30.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
-            raise BenchError(f"{process.label} exited with {process.returncode} before listening on {port}:\n"
-                             f"{process.log_tail()}")
+            tail = process.log_tail()
+            last = tail.splitlines()[-1].strip() if tail.strip() else "(no output)"
+            raise BenchError(f"{process.label} exited with {process.returncode} before listening on {port}: {last}\n"
+                             f"{tail}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                 return

@@ -400,13 +400,13 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
         current = command
         connection.state?.inFlight.wrappingIncrement(ordering: .relaxed)
         connection.state?.bytesSent.wrappingIncrement(by: UInt64(packets.reduce(0) { $0 + $1.payload.readableBytes + 4 }), ordering: .relaxed)
-        connection.eventLoop.execute {
+        Self.onLoop(connection.eventLoop) {
             self.relayedPackets = 0
             self.relayBackend = connection.state
             self.relayChannel = connection.channel
             do {
                 if try !connection.handler.relay(packets, to: self) {
-                    self.eventLoop.execute { self.finishCommand(nil) }
+                    Self.onLoop(self.eventLoop) { self.finishCommand(nil) }
                 }
             } catch {
                 self.relayFailed(error)
@@ -416,7 +416,7 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
 
     private func forwardToBackend(_ packets: [MySQLPacket]) {
         guard let connection = backend else { return }
-        connection.eventLoop.execute {
+        Self.onLoop(connection.eventLoop) {
             do { try connection.handler.forwardClientPackets(packets) } catch { self.relayFailed(error) }
         }
     }
@@ -433,7 +433,7 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
         }
                 if let summary {
             channel.writeAndFlush(out, promise: nil)
-            eventLoop.execute { self.finishCommand(summary) }
+            Self.onLoop(eventLoop) { self.finishCommand(summary) }
         } else {
             channel.write(out, promise: nil)
             if !channel.isWritable, let relayChannel {
@@ -708,6 +708,12 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
     func closeFromServer() {
         guard let context else { return }
         context.eventLoop.execute { context.close(promise: nil) }
+    }
+
+    /// Runs `body` at once when already on `loop` (client and backend share a loop: no task,
+    /// no wake-up), else as a task there.
+    private static func onLoop(_ loop: EventLoop, _ body: @escaping () -> Void) {
+        if loop.inEventLoop { body() } else { loop.execute(body) }
     }
 
     // MARK: inspection (any thread, approximate)

@@ -116,8 +116,7 @@ static int pool_user(lua_State *L) {
     return 1;
 }
 
-void lg_open_backends(lua_State *L, lg_state *state) {
-    (void)state;
+void lg_open_backends(lua_State *L) {
     luaL_newmetatable(L, "proxy.backend");
     lua_pushcfunction(L, backend_index);
     lua_setfield(L, -2, "__index");

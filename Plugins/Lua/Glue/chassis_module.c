@@ -15,7 +15,7 @@ static int log_at(lua_State *L, int level, int message_index) {
         if (i < top) luaL_addchar(&b, '\t');
     }
     luaL_pushresult(&b);
-    lg_log(lg_state_of(L)->shared, level, "lua: %s", lua_tostring(L, -1));
+    lg_log(lg_state_of(L)->shared, level, "%s", lua_tostring(L, -1));
     return 0;
 }
 
@@ -38,7 +38,7 @@ static int chassis_log(lua_State *L) {
 static int chassis_level(lua_State *L) { return log_at(L, (int)lua_tointeger(L, lua_upvalueindex(1)), 1); }
 
 static int chassis_set_shutdown(lua_State *L) {
-    lg_log(lg_state_of(L)->shared, CHASSIS_LOG_WARNING, "lua: chassis.set_shutdown() is ignored: stop the chassis with SIGTERM");
+    lg_log(lg_state_of(L)->shared, CHASSIS_LOG_WARNING, "chassis.set_shutdown() is ignored: stop the chassis with SIGTERM");
     return 0;
 }
 

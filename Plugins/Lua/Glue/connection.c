@@ -3,12 +3,8 @@
 #include <string.h>
 #include "internal.h"
 
-typedef struct conn_handle {
-    lg_conn *conn;
-} conn_handle;
-
 static lg_conn *check_conn(lua_State *L) {
-    conn_handle *h = luaL_checkudata(L, 1, "proxy.connection");
+    lg_conn_handle *h = luaL_checkudata(L, 1, "proxy.connection");
     if (h->conn == NULL) luaL_error(L, "proxy.connection: the connection is closed");
     return h->conn;
 }

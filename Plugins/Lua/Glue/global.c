@@ -314,8 +314,7 @@ static void wrap_iterator(lua_State *L, const char *name) {
     lua_setglobal(L, name);
 }
 
-void lg_open_global(lua_State *L, lg_state *state) {
-    (void)state;
+void lg_open_global(lua_State *L) {
     luaL_newmetatable(L, GLOBAL_TYPE);
     lua_pushcfunction(L, global_index);
     lua_setfield(L, -2, "__index");

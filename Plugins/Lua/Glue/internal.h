@@ -4,9 +4,9 @@
 
 #include <pthread.h>
 #include <stdint.h>
-#include <luajit-2.1/lua.h>
-#include <luajit-2.1/lauxlib.h>
-#include <luajit-2.1/lualib.h>
+#include <lua.h>
+#include <lauxlib.h>
+#include <lualib.h>
 #include "lua_glue.h"
 
 /* ------------------------------------------------------------ memory */
@@ -103,13 +103,17 @@ void lg_open_proxy(lua_State *_Nonnull L, lg_state *_Nonnull state);
 void lg_open_queries(lua_State *_Nonnull L);
 void lg_open_connection(lua_State *_Nonnull L);
 void lg_open_injection(lua_State *_Nonnull L);
-void lg_open_global(lua_State *_Nonnull L, lg_state *_Nonnull state);
-void lg_open_backends(lua_State *_Nonnull L, lg_state *_Nonnull state);
-void lg_open_modules(lua_State *_Nonnull L, lg_state *_Nonnull state);
+void lg_open_global(lua_State *_Nonnull L);
+void lg_open_backends(lua_State *_Nonnull L);
+void lg_open_modules(lua_State *_Nonnull L);
 
 int lg_shared_init(lg_shared *_Nonnull shared);
 
-/* Userdata for one connection; the pointer is cleared when the connection goes. */
+/* proxy.queries and proxy.connection are userdata holding only their connection, cleared when
+ * the connection goes, so a script that kept one gets an error instead of freed memory. */
+typedef struct lg_conn_handle {
+    lg_conn *_Nullable conn;
+} lg_conn_handle;
 void lg_push_queries(lua_State *_Nonnull L, lg_conn *_Nonnull conn);
 void lg_push_connection(lua_State *_Nonnull L, lg_conn *_Nonnull conn);
 void lg_detach(lua_State *_Nonnull L, int ref);

@@ -48,8 +48,7 @@ static int load_embedded(lua_State *L) {
     return 1;
 }
 
-void lg_open_modules(lua_State *L, lg_state *state) {
-    (void)state;
+void lg_open_modules(lua_State *L) {
     lua_getglobal(L, "package");
     lua_getfield(L, -1, "preload");
     for (size_t i = 0; i < sizeof lua_modules / sizeof lua_modules[0]; i++) {

@@ -3,14 +3,8 @@
 #include <string.h>
 #include "internal.h"
 
-/* proxy.queries and proxy.connection are userdata holding only their connection, cleared when
- * the connection goes, so a script that kept one gets an error instead of freed memory. */
-typedef struct conn_handle {
-    lg_conn *conn;
-} conn_handle;
-
 static lg_conn *handle_conn(lua_State *L, const char *type) {
-    conn_handle *h = luaL_checkudata(L, 1, type);
+    lg_conn_handle *h = luaL_checkudata(L, 1, type);
     if (h->conn == NULL) luaL_error(L, "%s: the connection is closed", type);
     return h->conn;
 }
@@ -18,7 +12,7 @@ static lg_conn *handle_conn(lua_State *L, const char *type) {
 void lg_detach(lua_State *L, int ref) {
     if (ref == LUA_NOREF || ref == LUA_REFNIL) return;
     lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
-    conn_handle *h = lua_touserdata(L, -1);
+    lg_conn_handle *h = lua_touserdata(L, -1);
     if (h != NULL) h->conn = NULL;
     lua_pop(L, 1);
 }
@@ -99,7 +93,7 @@ void lg_open_queries(lua_State *L) {
 
 static void push_handle(lua_State *L, lg_conn *conn, int *ref, const char *type) {
     if (*ref == LUA_NOREF) {
-        conn_handle *h = lua_newuserdata(L, sizeof *h);
+        lg_conn_handle *h = lua_newuserdata(L, sizeof *h);
         h->conn = conn;
         luaL_getmetatable(L, type);
         lua_setmetatable(L, -2);

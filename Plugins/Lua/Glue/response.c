@@ -53,7 +53,7 @@ static int read_resultset(lua_State *L, lg_conn *conn, int resultset, lg_respons
     lg_shared *shared = conn->state->shared;
     lua_getfield(L, resultset, "fields");
     if (!lua_istable(L, -1)) {
-        lg_log(shared, CHASSIS_LOG_ERROR, "lua: proxy.response.resultset.fields is not a table");
+        lg_log(shared, CHASSIS_LOG_ERROR, "proxy.response.resultset.fields is not a table");
         return -1;
     }
     int fields = lua_gettop(L);
@@ -63,7 +63,7 @@ static int read_resultset(lua_State *L, lg_conn *conn, int resultset, lg_respons
     for (size_t i = 0; i < count; i++) {
         lua_rawgeti(L, fields, (int)i + 1);
         if (!lua_istable(L, -1)) {
-            lg_log(shared, CHASSIS_LOG_ERROR, "lua: proxy.response.resultset.fields[%zu] is not a table", i + 1);
+            lg_log(shared, CHASSIS_LOG_ERROR, "proxy.response.resultset.fields[%zu] is not a table", i + 1);
             return -1;
         }
         lua_getfield(L, -1, "name");
@@ -74,7 +74,7 @@ static int read_resultset(lua_State *L, lg_conn *conn, int resultset, lg_respons
         if (lua_isnumber(L, -1)) {
             types[i] = (uint8_t)lua_tointeger(L, -1);
         } else {
-            lg_log(shared, CHASSIS_LOG_WARNING, "lua: proxy.response.resultset.fields[%zu].type is not set, using MYSQL_TYPE_STRING",
+            lg_log(shared, CHASSIS_LOG_WARNING, "proxy.response.resultset.fields[%zu].type is not set, using MYSQL_TYPE_STRING",
                    i + 1);
             types[i] = 254;
         }
@@ -87,7 +87,7 @@ static int read_resultset(lua_State *L, lg_conn *conn, int resultset, lg_respons
     for (size_t r = 0; r < row_count; r++) {
         lua_rawgeti(L, rows, (int)r + 1);
         if (!lua_istable(L, -1)) {
-            lg_log(shared, CHASSIS_LOG_ERROR, "lua: proxy.response.resultset.rows[%zu] is not a table", r + 1);
+            lg_log(shared, CHASSIS_LOG_ERROR, "proxy.response.resultset.rows[%zu] is not a table", r + 1);
             return -1;
         }
         for (size_t c = 0; c < count; c++) {
@@ -109,7 +109,7 @@ static int read_resultset(lua_State *L, lg_conn *conn, int resultset, lg_respons
 static int read_packets(lua_State *L, lg_conn *conn, int response, lg_response *out) {
     lua_getfield(L, response, "packets");
     if (!lua_istable(L, -1)) {
-        lg_log(conn->state->shared, CHASSIS_LOG_ERROR, "lua: proxy.response.packets is not a table");
+        lg_log(conn->state->shared, CHASSIS_LOG_ERROR, "proxy.response.packets is not a table");
         return -1;
     }
     size_t count = lua_objlen(L, -1);
@@ -119,7 +119,7 @@ static int read_packets(lua_State *L, lg_conn *conn, int response, lg_response *
         size_t length;
         const char *s = lua_tolstring(L, -1, &length);
         if (s == NULL) {
-            lg_log(conn->state->shared, CHASSIS_LOG_ERROR, "lua: proxy.response.packets[%zu] is not a string", i + 1);
+            lg_log(conn->state->shared, CHASSIS_LOG_ERROR, "proxy.response.packets[%zu] is not a string", i + 1);
             return -1;
         }
         packets[i] = (lg_text){lg_arena_copy(&conn->arena, s, length), length};
@@ -167,7 +167,7 @@ int lg_read_response(lua_State *L, lg_conn *conn, lg_response *out) {
             rc = read_packets(L, conn, response, out);
             break;
         default:
-            lg_log(conn->state->shared, CHASSIS_LOG_ERROR, "lua: proxy.response.type is %s, not MYSQLD_PACKET_OK, _ERR or _RAW",
+            lg_log(conn->state->shared, CHASSIS_LOG_ERROR, "proxy.response.type is %s, not MYSQLD_PACKET_OK, _ERR or _RAW",
                    has_type ? "unknown" : "missing");
         }
     }

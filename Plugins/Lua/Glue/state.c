@@ -44,13 +44,13 @@ void lg_shared_set_backends(lg_shared *shared, const chassis_funnel_backends_ser
 static int open_state(lua_State *L) {
     lg_state *state = lua_touserdata(L, 1);
     luaL_openlibs(L);
-    lg_open_global(L, state);
-    lg_open_backends(L, state);
+    lg_open_global(L);
+    lg_open_backends(L);
     lg_open_proxy(L, state);
     lg_open_queries(L);
     lg_open_connection(L);
     lg_open_injection(L);
-    lg_open_modules(L, state);
+    lg_open_modules(L);
     /* Every connection's environment falls back to _G. */
     lua_newtable(L);
     lua_pushvalue(L, LUA_GLOBALSINDEX);
@@ -70,7 +70,7 @@ lg_state *lg_state_new(lg_shared *shared) {
         return NULL;
     }
     if (lua_cpcall(state->L, open_state, state) != 0) {
-        lg_log(shared, CHASSIS_LOG_ERROR, "lua: cannot set up a Lua state: %s", lua_tostring(state->L, -1));
+        lg_log(shared, CHASSIS_LOG_ERROR, "cannot set up a Lua state: %s", lua_tostring(state->L, -1));
         lua_close(state->L);
         free(state);
         return NULL;
@@ -130,12 +130,12 @@ int lg_state_load(lg_state *state, const char *path, const char *source, size_t 
     free(state->path);
     state->path = lg_strdup(path);
     if (source == NULL) {
-        lg_log(state->shared, CHASSIS_LOG_ERROR, "lua: cannot read %s: %s", path, error ? error : "unknown error");
+        lg_log(state->shared, CHASSIS_LOG_ERROR, "cannot read %s: %s", path, error ? error : "unknown error");
         rc = -1;
     } else {
         load_args a = {path, source, length, LUA_NOREF};
         if (lua_cpcall(L, load_body, &a) != 0) {
-            lg_log(state->shared, CHASSIS_LOG_ERROR, "lua: %s", lua_tostring(L, -1));
+            lg_log(state->shared, CHASSIS_LOG_ERROR, "%s", lua_tostring(L, -1));
             rc = -1;
         }
         state->body_ref = a.ref;
@@ -270,7 +270,7 @@ static void ensure_body(lua_State *L, lg_conn *conn) {
     lua_pushvalue(L, -2);
     lua_setfenv(L, -2);
     if (lua_pcall(L, 0, 0, 0) != 0) {
-        lg_log(state->shared, CHASSIS_LOG_ERROR, "lua: %s", lua_tostring(L, -1));
+        lg_log(state->shared, CHASSIS_LOG_ERROR, "%s", lua_tostring(L, -1));
         lua_pop(L, 2);
         conn->status = LG_EXEC_FAILED;
         conn->hooks = CHASSIS_SCRIPT_HOOK_READ_QUERY;
@@ -297,7 +297,7 @@ uint32_t lg_conn_hooks(lg_conn *conn) {
     pthread_mutex_lock(&state->lock);
     state->current = conn;
     if (lua_cpcall(state->L, run_body, conn) != 0) {
-        lg_log(state->shared, CHASSIS_LOG_ERROR, "lua: %s", lua_tostring(state->L, -1));
+        lg_log(state->shared, CHASSIS_LOG_ERROR, "%s", lua_tostring(state->L, -1));
         lua_pop(state->L, 1);
     }
     state->current = NULL;
@@ -322,7 +322,7 @@ typedef struct call_args {
 static int queue_nonempty(lg_conn *conn) { return conn->queue.count > 0; }
 
 /* Maps what the hook returned to what the funnel does, as MySQL Proxy 0.8 did per hook. */
-static int32_t decide(lua_State *L, call_args *a, int32_t returned) {
+static int32_t decide(call_args *a, int32_t returned) {
     lg_conn *conn = a->conn;
     lg_shared *shared = conn->state->shared;
     switch (a->hook) {
@@ -345,7 +345,7 @@ static int32_t decide(lua_State *L, call_args *a, int32_t returned) {
         if (returned == CHASSIS_SCRIPT_SEND_QUERY && queue_nonempty(conn)) return CHASSIS_SCRIPT_SEND_INJECTION;
         if (queue_nonempty(conn)) {
             lg_log(shared, CHASSIS_LOG_CRITICAL,
-                   "lua: proxy.queries was filled but read_query() did not return proxy.PROXY_SEND_QUERY; "
+                   "proxy.queries was filled but read_query() did not return proxy.PROXY_SEND_QUERY; "
                    "the queue is discarded and the query sent as it is");
             lg_queue_clear(&conn->queue);
         }
@@ -359,18 +359,17 @@ static int32_t decide(lua_State *L, call_args *a, int32_t returned) {
             if (action != CHASSIS_SCRIPT_SEND_RESULT) action = CHASSIS_SCRIPT_NO_DECISION;
             if (conn->result_sent) {
                 lg_log(shared, CHASSIS_LOG_CRITICAL,
-                       "lua: read_query_result() sent a second result for one query; only the first reaches the client");
+                       "read_query_result() sent a second result for one query; only the first reaches the client");
                 action = CHASSIS_SCRIPT_IGNORE_RESULT;
             }
             conn->result_sent = 1;
         }
         if (!queue_nonempty(conn) && !conn->result_sent) {
-            lg_log(shared, CHASSIS_LOG_CRITICAL, "lua: every result of the query was ignored; the client gets an error");
+            lg_log(shared, CHASSIS_LOG_CRITICAL, "every result of the query was ignored; the client gets an error");
             lg_error_response(conn, a->response, "(lua) the script sent no result for the query");
             conn->result_sent = 1;
             return CHASSIS_SCRIPT_SEND_RESULT;
         }
-        (void)L;
         return action;
     }
     case LG_DISCONNECT_CLIENT:
@@ -427,16 +426,16 @@ static int do_call(lua_State *L) {
     int nargs = push_args(L, a);
     if (has_hook) {
         if (lua_pcall(L, nargs, 1, 0) != 0) {
-            lg_log(shared, CHASSIS_LOG_ERROR, "lua: %s() failed: %s", hook_names[a->hook], lua_tostring(L, -1));
+            lg_log(shared, CHASSIS_LOG_ERROR, "%s() failed: %s", hook_names[a->hook], lua_tostring(L, -1));
             a->result->script_failed = 1;
         } else if (lua_type(L, -1) == LUA_TNUMBER) {
             returned = (int32_t)lua_tointeger(L, -1);
         } else if (!lua_isnil(L, -1)) {
-            lg_log(shared, CHASSIS_LOG_WARNING, "lua: %s() returned a %s; expected nil or a proxy.PROXY_* number",
+            lg_log(shared, CHASSIS_LOG_WARNING, "%s() returned a %s; expected nil or a proxy.PROXY_* number",
                    hook_names[a->hook], luaL_typename(L, -1));
         }
     }
-    a->action = decide(L, a, returned);
+    a->action = decide(a, returned);
     if (a->action == CHASSIS_SCRIPT_SEND_RESULT && a->response->type < 0) {
         lua_rawgeti(L, LUA_REGISTRYINDEX, conn->response_ref);
         lg_read_response(L, conn, a->response);
@@ -486,7 +485,7 @@ int32_t lg_call(lg_conn *conn, lg_hook hook, const uint8_t *payload, size_t leng
     call_args a = {conn, hook, payload ? payload : empty, length, query_result, result, response, 0};
     state->current = conn;
     if (lua_cpcall(state->L, do_call, &a) != 0) {
-        lg_log(state->shared, CHASSIS_LOG_ERROR, "lua: %s() failed: %s", hook_names[hook], lua_tostring(state->L, -1));
+        lg_log(state->shared, CHASSIS_LOG_ERROR, "%s() failed: %s", hook_names[hook], lua_tostring(state->L, -1));
         lua_pop(state->L, 1);
         result->script_failed = 1;
         a.action = CHASSIS_SCRIPT_NO_DECISION;

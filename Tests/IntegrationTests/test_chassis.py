@@ -30,6 +30,7 @@ FIXTURES = {
     "cyclea": ['-DFIXTURE_PROVIDES="cycle.a"', '-DFIXTURE_REGISTERS="cycle.a"', '-DFIXTURE_REQUIRES="cycle.b"', "-DFIXTURE_REQUIRES_VERSION=1"],
     "cycleb": ['-DFIXTURE_PROVIDES="cycle.b"', '-DFIXTURE_REGISTERS="cycle.b"', '-DFIXTURE_REQUIRES="cycle.a"', "-DFIXTURE_REQUIRES_VERSION=1"],
     "liar": ['-DFIXTURE_PROVIDES="liar.service"'],
+    "undefined": ["-DFIXTURE_UNDEFINED_SYMBOL"],
 }
 
 
@@ -188,6 +189,11 @@ def test_missing_file(chassis_bin, plugin_dir):
 
 def test_not_a_shared_library(chassis_bin, plugin_dir):
     expect_failure(chassis_bin, plugin_dir, "garbage", 3, "libgarbage.so: not a loadable shared library")
+
+
+def test_unresolved_symbol_is_a_load_error_not_a_crash(chassis_bin, plugin_dir):
+    expect_failure(chassis_bin, plugin_dir, "undefined", 3, "libundefined.so: not a loadable shared library",
+                   "chassis_fixture_symbol_nobody_defines")
 
 
 def test_missing_entry_symbol(chassis_bin, plugin_dir):

@@ -30,6 +30,13 @@ public struct PluginLoader {
     }
 
     public func open(path: String) throws -> PluginManifest {
+        // libltdl binds lazily: a plugin with an unresolved symbol would load and then kill the
+        // process when it first calls it. Resolving everything now (RTLD_NOW, still local) turns
+        // that into a load error; the handle is kept, as every plugin stays resident anyway.
+        guard dlopen(path, RTLD_NOW | RTLD_LOCAL) != nil else {
+            let reason = dlerror().map { String(cString: $0) } ?? "unknown error"
+            throw ChassisError(.load, "\(path): not a loadable shared library: \(reason)")
+        }
         guard let handle = lt_dlopen(path) else {
             throw ChassisError(.load, "\(path): not a loadable shared library: \(Self.lastError())")
         }

@@ -15,7 +15,14 @@ static void say(chassis_context *ctx, const char *what) {
     ctx->api->log(ctx->self, CHASSIS_LOG_INFO, line);
 }
 
+#ifdef FIXTURE_UNDEFINED_SYMBOL
+extern int chassis_fixture_symbol_nobody_defines(void);
+#endif
+
 static int fixture_init(chassis_context *ctx) {
+#ifdef FIXTURE_UNDEFINED_SYMBOL
+    if (chassis_fixture_symbol_nobody_defines() != 0) return CHASSIS_ERR;
+#endif
 #ifdef FIXTURE_INIT_FAILS
     ctx->api->set_error(ctx->self, "the fixture's init fails on purpose");
     return CHASSIS_ERR;

@@ -41,7 +41,8 @@ final class FunnelPlugin: ChassisPlugin {
     }
 
     func start() throws {
-        let runtime = try FunnelRuntime(configuration: configuration, context: context, policies: service.policies)
+        let runtime = try FunnelRuntime(configuration: configuration, context: context, policies: service.policies,
+                                        backendsService: service.pointer)
         do {
             try runtime.start()
         } catch let error as FunnelConfigurationError {

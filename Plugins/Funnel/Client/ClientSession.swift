@@ -63,6 +63,8 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
     private var current: Command?
     private var queued: [MySQLPacket] = []
     private var lastStatus: ServerStatusFlags = .autocommit
+    /// This connection's script state in the lua plugin (nil without scripting).
+    private var script: OpaquePointer?
     private var readWriteSplit = false
     private var readYourWrites = TimeAmount.zero
     /// When the client last sent a statement that may write (for read-your-writes).
@@ -175,6 +177,8 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
         database = response.database.flatMap { $0.isEmpty ? nil : $0 } ?? user.defaultDatabase
         variables = SessionVariables(handshakeCollation: handshakeCollation)
         phase = .command
+        script = server.scripting?.create(id: id, address: remoteAddress, user: user.name, database: database,
+                                          capabilities: capabilities)
         publishSnapshot()
         send(OKPacket(statusFlags: .autocommit), sequenceID: sequenceID)
         context.flush()
@@ -251,6 +255,27 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
                                          message: "funnel: the backend connection of this transaction was lost, so the server rolled it back; send ROLLBACK to go on"))
             }
             return
+        }
+        if let script, let hooks = server.scripting, !packet.isContinued {
+            switch hooks.readQuery(script, payload: packet.payload) {
+            case .passThrough:
+                break
+            case .answer(let payloads):
+                var sequenceID = packet.sequenceID
+                for payload in payloads {
+                    sequenceID &+= 1
+                    context.write(wrapOutboundOut(MySQLPacket(sequenceID: sequenceID, payload: payload)), promise: nil)
+                }
+                context.flush()
+                finishCommand(nil)
+                return
+            case .replace(let payload):
+                current?.pending = [MySQLPacket(sequenceID: packet.sequenceID, payload: payload)]
+                current?.sql = nil
+            case .unsupported(let message):
+                replyAndFinish(ERRPacket(errorCode: 1105, sqlState: "HY000", message: message))
+                return
+            }
         }
         switch CommandCode(rawValue: code) {
         case .quit:
@@ -667,6 +692,8 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
         }
         if admitted { server.coordinator.leave(user: userName) }
         admitted = false
+        if let script { server.scripting?.destroy(script) }
+        script = nil
         server.clients.remove(self)
         if wasCommand {
             server.events.publishIfWanted(.clientDisconnected) { "client=\(self.id) user=\(self.userName)" }

@@ -17,12 +17,15 @@ final class FunnelRuntime: @unchecked Sendable {
     let events: FunnelEvents
     let clients = ClientDirectory()
     let metrics: FunnelMetrics?
+    /// The lua plugin's hooks, when it is loaded and a script is configured.
+    private(set) var scripting: ScriptHooks?
     let group: MultiThreadedEventLoopGroup
     private let health: HealthChecker
     private let context: PluginContext
     private var listener: Channel?
 
-    init(configuration: FunnelConfiguration, context: PluginContext, policies: PolicySet) throws {
+    init(configuration: FunnelConfiguration, context: PluginContext, policies: PolicySet,
+         backendsService: UnsafeMutableRawPointer) throws {
         self.configuration = configuration
         self.context = context
         group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads)
@@ -34,6 +37,10 @@ final class FunnelRuntime: @unchecked Sendable {
         coordinator = PoolCoordinator(configuration: configuration, registry: registry, credentials: credentials,
                                       connector: connector, group: group, events: events)
         metrics = FunnelMetrics(context: context, digests: configuration.queryDigests)
+        if let service = context.serviceTable("scripting", as: chassis_scripting_service.self) {
+            scripting = ScriptHooks(table: service.table, instance: service.instance)
+            service.table.pointee.set_backends(service.instance, BackendsService.table, backendsService)
+        }
         coordinator.metrics = metrics
         coordinator.ejectAfterFailures = configuration.ejectAfterFailures
         coordinator.log = { [context] level, message in context.log(level, message) }

@@ -1,0 +1,68 @@
+"""funnel + lua: MySQL Proxy 0.8 scripts' read_query through a real client. A script answers a
+query with a result set or an error, or rewrites it; with an empty script the funnel answers as
+without the plugin."""
+import pathlib
+
+import pymysql
+import pytest
+
+from conftest import ROOT, free_port, wait_for_port
+from mariadb import APP_PASSWORD, APP_USER, HOST, PORT, prepare_server, require_mariadb, root
+
+SCRIPTS = ROOT / "Tests/Fixtures/lua"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def server():
+    require_mariadb()
+    prepare_server()
+    with root() as r, r.cursor() as cur:
+        cur.execute("CREATE TABLE IF NOT EXISTS funnel_test.customers (id INT PRIMARY KEY, name VARCHAR(20))")
+        cur.execute("REPLACE INTO funnel_test.customers VALUES (1, 'ada')")
+
+
+def start(start_chassis, script=None, plugins="funnel,lua"):
+    port = free_port()
+    args = ["--plugins", plugins, f"--funnel-address=127.0.0.1:{port}", f"--funnel-backend-addresses={HOST}:{PORT}",
+            "--funnel-auth-user=root"]
+    if script is not None:
+        args.append(f"--proxy-lua-script={script}")   # MySQL Proxy's spelling
+    c = start_chassis(*args)
+    wait_for_port(port, c.proc)
+    return pymysql.connect(host="127.0.0.1", port=port, user=APP_USER, password=APP_PASSWORD,
+                           database="funnel_test", autocommit=True)
+
+
+def rows(conn, sql):
+    with conn.cursor() as cur:
+        cur.execute(sql)
+        return cur.fetchall()
+
+
+def test_script_answers_with_a_result_set(start_chassis):
+    conn = start(start_chassis, SCRIPTS / "resultset.lua")
+    assert rows(conn, "SELECT * FROM lua.hello") == ((1, "hello", None), (1, "again", "x"))
+    assert rows(conn, "SELECT * FROM lua.hello")[1][0] == 2      # script state lives per connection
+    assert rows(conn, "SELECT name FROM customers") == (("ada",),)   # the rest reaches the backend
+
+
+def test_script_answers_with_an_error(start_chassis):
+    conn = start(start_chassis, SCRIPTS / "error.lua")
+    with pytest.raises(pymysql.err.OperationalError) as e:
+        rows(conn, "DROP TABLE customers")
+    assert e.value.args == (1142, "DROP is not allowed through this proxy")
+    assert rows(conn, "SELECT COUNT(*) FROM customers") == ((1,),)
+
+
+def test_script_rewrites_a_query(start_chassis):
+    conn = start(start_chassis, SCRIPTS / "rewrite.lua")
+    assert rows(conn, "SELECT name FROM customers_old WHERE id = 1") == (("ada",),)
+
+
+def test_empty_script_changes_nothing(start_chassis, tmp_path):
+    empty = tmp_path / "empty.lua"
+    empty.write_text("-- nothing\n")
+    with_lua = start(start_chassis, empty)
+    without = start(start_chassis, None, plugins="funnel")
+    for sql in ("SELECT 1, 'x', NULL", "SELECT name FROM customers", "SELECT @@autocommit"):
+        assert rows(with_lua, sql) == rows(without, sql)

@@ -28,6 +28,7 @@ def start(start_chassis, script=None, plugins="funnel,lua"):
     if script is not None:
         args.append(f"--proxy-lua-script={script}")   # MySQL Proxy's spelling
     c = start_chassis(*args)
+    start.last = c
     wait_for_port(port, c.proc)
     return pymysql.connect(host="127.0.0.1", port=port, user=APP_USER, password=APP_PASSWORD,
                            database="funnel_test", autocommit=True)
@@ -66,3 +67,33 @@ def test_empty_script_changes_nothing(start_chassis, tmp_path):
     without = start(start_chassis, None, plugins="funnel")
     for sql in ("SELECT 1, 'x', NULL", "SELECT name FROM customers", "SELECT @@autocommit"):
         assert rows(with_lua, sql) == rows(without, sql)
+
+
+def test_injected_query_result_is_hidden(start_chassis):
+    conn = start(start_chassis, SCRIPTS / "inject.lua")
+    # SELECT NOW() runs first on every query; the client sees only its own result.
+    assert rows(conn, "SELECT name FROM customers") == (("ada",),)
+    assert rows(conn, "SELECT 40 + 2") == ((42,),)
+
+
+def test_union_of_two_results(start_chassis):
+    with root() as r, r.cursor() as cur:
+        cur.execute("CREATE TABLE IF NOT EXISTS funnel_test.a (name VARCHAR(10))")
+        cur.execute("CREATE TABLE IF NOT EXISTS funnel_test.b (name VARCHAR(10))")
+        cur.execute("DELETE FROM funnel_test.a")
+        cur.execute("DELETE FROM funnel_test.b")
+        cur.execute("INSERT INTO funnel_test.a VALUES ('x'), ('y')")
+        cur.execute("INSERT INTO funnel_test.b VALUES ('z')")
+    conn = start(start_chassis, SCRIPTS / "union.lua")
+    assert sorted(rows(conn, "SELECT UNION")) == [("x", 1), ("y", 1), ("z", 2)]
+
+
+def test_timings_reach_the_script(start_chassis):
+    conn = start(start_chassis, SCRIPTS / "timings.lua")
+    assert rows(conn, "SELECT SLEEP(0.05), 7") == ((0, 7),)
+    chassis = start.last
+    text = chassis.wait_for_log('query "SELECT SLEEP(0.05), 7" query_time=')
+    line = next(l for l in text.splitlines() if 'query "SELECT SLEEP(0.05), 7"' in l)
+    fields = dict(part.split("=", 1) for part in line.split() if "=" in part)
+    assert 50_000 <= int(fields["response_time"]) < 5_000_000, line   # microseconds
+    assert fields["rows"] == "1" and fields["fields"] == "2", line

@@ -65,6 +65,12 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
     private var lastStatus: ServerStatusFlags = .autocommit
     /// This connection's script state in the lua plugin (nil without scripting).
     private var script: OpaquePointer?
+    /// The script's queued queries still to run for the current command, the one running, and
+    /// whether the client already got its one answer.
+    private var scriptQueue: [ScriptHooks.Query] = []
+    private var scriptQueryID: Int64 = 0
+    private var scriptAnswered = false
+    private var scriptBuffering = false
     private var readWriteSplit = false
     private var readYourWrites = TimeAmount.zero
     /// When the client last sent a statement that may write (for read-your-writes).
@@ -78,6 +84,11 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
     /// Where the relay got to in the current response (backend loop only).
     private var relayedPackets = 0
     private var relayBackend: BackendState?
+    /// Backend-loop side of a script's queued query: its response is kept, not forwarded.
+    private var relayBuffering = false
+    private var relayBuffer: [MySQLPacket] = []
+    private var relaySentAt = NIODeadline.now()
+    private var relayFirstAt: NIODeadline?
     private var relayChannel: Channel?
     private var lastRelayedSequenceID: UInt8 = 0
     private(set) var remoteAddress = ""
@@ -269,11 +280,10 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
                 context.flush()
                 finishCommand(nil)
                 return
-            case .replace(let payload):
-                current?.pending = [MySQLPacket(sequenceID: packet.sequenceID, payload: payload)]
-                current?.sql = nil
-            case .unsupported(let message):
-                replyAndFinish(ERRPacket(errorCode: 1105, sqlState: "HY000", message: message))
+            case .queue(let queries):
+                scriptQueue = queries
+                scriptAnswered = false
+                runNextScriptQuery()
                 return
             }
         }
@@ -308,6 +318,53 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
                     self.sendCurrent(to: connection)
                 }
             }
+        }
+    }
+
+    /// Runs the script's next queued query on a backend connection (the same one for the whole
+    /// command); its response goes to read_query_result, not straight to the client.
+    private func runNextScriptQuery() {
+        guard !scriptQueue.isEmpty, current != nil else { return }
+        let next = scriptQueue.removeFirst()
+        scriptQueryID = next.id
+        current?.pending = [MySQLPacket(sequenceID: 0, payload: next.payload)]
+        current?.sent = false
+        current?.sql = nil
+        scriptBuffering = true
+        withBackend { self.sendCurrent(to: $0) }
+    }
+
+    private func scriptResult(_ packets: [MySQLPacket], _ summary: ResponseSummary, queryMicros: UInt64, responseMicros: UInt64) {
+        guard case .command = phase, let connection = backend, let script, let hooks = server.scripting, let command = current else { return }
+        connection.state?.inFlight.wrappingDecrement(ordering: .relaxed)
+        connection.state?.recordQuery(nanoseconds: responseMicros * 1000, failed: summary.isError)
+        lastStatus = summary.statusFlags
+        apply(summary, to: connection)
+        let (decision, queue) = hooks.readQueryResult(script, id: scriptQueryID, packets: packets, summary: summary,
+                                                      queryMicros: queryMicros, responseMicros: responseMicros)
+        scriptQueue = queue
+        switch decision {
+        case .forward where !scriptAnswered:
+            for packet in packets { context.write(wrapOutboundOut(packet), promise: nil) }
+            scriptAnswered = true
+        case .answer(let payloads) where !scriptAnswered:
+            var sequenceID = command.firstSequenceID
+            for payload in payloads {
+                sequenceID &+= 1
+                context.write(wrapOutboundOut(MySQLPacket(sequenceID: sequenceID, payload: payload)), promise: nil)
+            }
+            scriptAnswered = true
+        default:
+            break   // ignored, or a second answer (a client gets one per command)
+        }
+        context.flush()
+        if !scriptQueue.isEmpty { return runNextScriptQuery() }
+        scriptBuffering = false
+        current?.sent = false   // its in-flight count was settled above
+        if scriptAnswered {
+            finishCommand(nil)
+        } else {
+            replyAndFinish(ERRPacket(errorCode: 1105, sqlState: "HY000", message: "funnel: the script ignored every result of this command"))
         }
     }
 
@@ -425,7 +482,12 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
         current = command
         connection.state?.inFlight.wrappingIncrement(ordering: .relaxed)
         connection.state?.bytesSent.wrappingIncrement(by: UInt64(packets.reduce(0) { $0 + $1.payload.readableBytes + 4 }), ordering: .relaxed)
+        let buffering = scriptBuffering
         Self.onLoop(connection.eventLoop) {
+            self.relayBuffering = buffering
+            self.relayBuffer = []
+            self.relaySentAt = .now()
+            self.relayFirstAt = nil
             self.relayedPackets = 0
             self.relayBackend = connection.state
             self.relayChannel = connection.channel
@@ -449,6 +511,19 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
     // MARK: relaying (called on the backend's event loop)
 
     func relay(_ packet: MySQLPacket, summary: ResponseSummary?) {
+        if relayBuffering {
+            let now = NIODeadline.now()
+            if relayFirstAt == nil { relayFirstAt = now }
+            relayBuffer.append(packet)
+            guard let summary else { return }
+            let packets = relayBuffer
+            let queryMicros = UInt64(max(((relayFirstAt ?? now) - relaySentAt).nanoseconds / 1000, 0))
+            let responseMicros = UInt64(max((now - relaySentAt).nanoseconds / 1000, 0))
+            relayBuffer = []
+            relayBuffering = false
+            Self.onLoop(eventLoop) { self.scriptResult(packets, summary, queryMicros: queryMicros, responseMicros: responseMicros) }
+            return
+        }
         relayedPackets += 1
         relayBackend?.bytesReceived.wrappingIncrement(by: UInt64(packet.payload.readableBytes + 4), ordering: .relaxed)
         lastRelayedSequenceID = packet.sequenceID
@@ -614,6 +689,8 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
         backend = nil   // the pool hears of the loss from the connection itself
         lastStatus = .autocommit
         pins = []
+        scriptQueue = []
+        scriptBuffering = false
         if hadTransaction { transactionLost = true }
         if let command = current {
             let err = ERRPacket(errorCode: PoolErrors.backendLost, sqlState: "HY000",

@@ -2,20 +2,31 @@ import CChassis
 import MySQLWire
 import NIOCore
 
-/// The lua plugin's "scripting" service as the funnel calls it (docs/scripting.md). This first
-/// wiring runs read_query: a script may answer a query itself (proxy.response) or replace it with
-/// one query of its own (proxy.queries:append + PROXY_SEND_QUERY) whose result the client gets.
-/// Scripts that need read_query_result or several queued queries get a clear ERR for now.
+/// The lua plugin's "scripting" service as the funnel calls it (docs/scripting.md): read_query
+/// may answer a command itself (proxy.response) or queue queries of its own (proxy.queries), whose
+/// responses go through read_query_result one by one before the client gets one answer.
 struct ScriptHooks: @unchecked Sendable {
     let table: UnsafePointer<chassis_scripting_service>
     let instance: UnsafeMutableRawPointer?
+
+    struct Query {
+        var id: Int64
+        var payload: ByteBuffer
+    }
 
     /// What read_query decided for one command.
     enum Decision {
         case passThrough
         case answer([ByteBuffer])
-        case replace(ByteBuffer)
-        case unsupported(String)
+        /// Run these instead of the client's command; read_query_result sees each response.
+        case queue([Query])
+    }
+
+    /// What read_query_result decided for one queued query's response.
+    enum ResultDecision {
+        case forward
+        case ignore
+        case answer([ByteBuffer])
     }
 
     func create(id: UInt32, address: String, user: String, database: String?, capabilities: CapabilityFlags) -> OpaquePointer? {
@@ -46,16 +57,56 @@ struct ScriptHooks: @unchecked Sendable {
         }
         switch action {
         case Int32(CHASSIS_SCRIPT_SEND_RESULT.rawValue):
-            return .answer((0..<Int(result.packet_count)).map { Self.buffer(result.packets![$0]) })
+            return .answer(Self.packets(result))
         case Int32(CHASSIS_SCRIPT_SEND_QUERY.rawValue), Int32(CHASSIS_SCRIPT_SEND_INJECTION.rawValue):
-            guard result.query_count == 1, let query = result.queries?.pointee,
-                  hooks & UInt32(CHASSIS_SCRIPT_HOOK_READ_QUERY_RESULT) == 0 else {
-                return .unsupported("funnel: this script queues several queries or defines read_query_result, which the funnel does not run yet")
-            }
-            return .replace(Self.buffer(query.packet))
+            let queue = Self.queue(result)
+            return queue.isEmpty ? .passThrough : .queue(queue)
         default:
             return .passThrough
         }
+    }
+
+    /// One queued query's buffered response; returns the decision and the queue left to run.
+    func readQueryResult(_ context: OpaquePointer, id: Int64, packets: [MySQLPacket], summary: ResponseSummary,
+                         queryMicros: UInt64, responseMicros: UInt64) -> (ResultDecision, [Query]) {
+        // One contiguous copy of the payloads, so every chassis_script_bytes points into it during the call.
+        var storage: [UInt8] = []
+        storage.reserveCapacity(packets.reduce(0) { $0 + $1.payload.readableBytes })
+        var ranges: [Range<Int>] = []
+        for packet in packets {
+            let start = storage.count
+            storage.append(contentsOf: packet.payload.readableBytesView)
+            ranges.append(start..<storage.count)
+        }
+        var rowBytes: UInt64 = 0
+        for packet in packets { rowBytes += UInt64(packet.payload.readableBytes + 4) }
+        var result = Self.emptyResult()
+        let action = storage.withUnsafeBufferPointer { buffer -> Int32 in
+            let items = ranges.map { chassis_script_bytes(data: buffer.baseAddress?.advanced(by: $0.lowerBound), length: $0.count) }
+            return items.withUnsafeBufferPointer { list in
+                var response = chassis_script_query_result(
+                    size: UInt32(MemoryLayout<chassis_script_query_result>.size), id: id, packet_count: UInt32(list.count),
+                    packets: list.baseAddress, forwarded: 0, query_time_us: queryMicros, response_time_us: responseMicros,
+                    query_status: summary.isError ? 255 : 0, row_count: summary.rowCount, bytes: rowBytes,
+                    affected_rows: summary.affectedRows, insert_id: summary.lastInsertID, warning_count: summary.warnings,
+                    server_status: summary.statusFlags.rawValue)
+                return table.pointee.read_query_result(instance, context, &response, &result)
+            }
+        }
+        let queue = Self.queue(result)
+        switch action {
+        case Int32(CHASSIS_SCRIPT_IGNORE_RESULT.rawValue): return (.ignore, queue)
+        case Int32(CHASSIS_SCRIPT_SEND_RESULT.rawValue): return (.answer(Self.packets(result)), queue)
+        default: return (.forward, queue)
+        }
+    }
+
+    private static func packets(_ result: chassis_script_result) -> [ByteBuffer] {
+        (0..<Int(result.packet_count)).map { buffer(result.packets![$0]) }
+    }
+
+    private static func queue(_ result: chassis_script_result) -> [Query] {
+        (0..<Int(result.query_count)).map { Query(id: result.queries![$0].id, payload: buffer(result.queries![$0].packet)) }
     }
 
     private static func emptyResult() -> chassis_script_result {

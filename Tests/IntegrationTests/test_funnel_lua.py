@@ -97,3 +97,11 @@ def test_timings_reach_the_script(start_chassis):
     fields = dict(part.split("=", 1) for part in line.split() if "=" in part)
     assert 50_000 <= int(fields["response_time"]) < 5_000_000, line   # microseconds
     assert fields["rows"] == "1" and fields["fields"] == "2", line
+
+
+def test_broken_script_answers_the_documented_error(start_chassis):
+    # PyMySQL's connect already sends SET AUTOCOMMIT, which gets the error.
+    with pytest.raises(pymysql.err.MySQLError) as e:
+        rows(start(start_chassis, SCRIPTS / "broken.lua"), "SELECT 1")
+    assert e.value.args == (1105, "MySQL Proxy Lua script failed to load. Check the error log.")
+    assert "broken.lua:4:" in start.last.text()   # logged with file and line

@@ -30,8 +30,10 @@ def start(start_chassis, script=None, plugins="funnel,lua"):
     c = start_chassis(*args)
     start.last = c
     wait_for_port(port, c.proc)
-    return pymysql.connect(host="127.0.0.1", port=port, user=APP_USER, password=APP_PASSWORD,
+    conn = pymysql.connect(host="127.0.0.1", port=port, user=APP_USER, password=APP_PASSWORD,
                            database="funnel_test", autocommit=True)
+    conn.port = port
+    return conn
 
 
 def rows(conn, sql):
@@ -105,3 +107,13 @@ def test_broken_script_answers_the_documented_error(start_chassis):
         rows(start(start_chassis, SCRIPTS / "broken.lua"), "SELECT 1")
     assert e.value.args == (1105, "MySQL Proxy Lua script failed to load. Check the error log.")
     assert "broken.lua:4:" in start.last.text()   # logged with file and line
+
+
+def test_login_denied_in_read_auth(start_chassis):
+    with root() as r, r.cursor() as cur:
+        cur.execute("CREATE USER IF NOT EXISTS 'intruder'@'%' IDENTIFIED BY 'pw'")
+    conn = start(start_chassis, SCRIPTS / "deny_login.lua")   # app still gets in
+    assert rows(conn, "SELECT 1") == ((1,),)
+    with pytest.raises(pymysql.err.OperationalError) as e:
+        pymysql.connect(host="127.0.0.1", port=conn.port, user="intruder", password="pw")
+    assert e.value.args == (1045, "Access denied for user 'intruder' by the proxy script")

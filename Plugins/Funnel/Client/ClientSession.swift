@@ -114,6 +114,7 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
         send(greeting, sequenceID: 0)
         context.flush()
         server.clients.add(self)
+        script = server.scripting?.create(id: id, address: remoteAddress, user: "", database: nil, capabilities: [])
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -139,6 +140,17 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
             return
         }
         let response = try HandshakeResponse41(from: &payload)
+        if let script, let answer = server.scripting?.readAuth(script, payload: packet.payload) {
+            // The script refused the login itself (read_auth + proxy.response ERR). Accepting one
+            // (the script as the server) is not wired yet: other answers are ignored.
+            if let first = answer.first, first.getInteger(at: first.readerIndex, as: UInt8.self) == ERRPacket.header {
+                context.writeAndFlush(wrapOutboundOut(MySQLPacket(sequenceID: packet.sequenceID &+ 1, payload: first)), promise: nil)
+                phase = .closed
+                context.close(promise: nil)
+                return
+            }
+            server.log(.warning, "client \(id): read_auth answered with something other than an error; ignored")
+        }
         capabilities = response.capabilities.intersection(Self.offeredCapabilities)
         handshakeCollation = response.characterSet
         userName = response.username
@@ -188,8 +200,10 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
         database = response.database.flatMap { $0.isEmpty ? nil : $0 } ?? user.defaultDatabase
         variables = SessionVariables(handshakeCollation: handshakeCollation)
         phase = .command
-        script = server.scripting?.create(id: id, address: remoteAddress, user: user.name, database: database,
-                                          capabilities: capabilities)
+        if let script {
+            server.scripting?.setConnection(script, id: id, address: remoteAddress, user: user.name, database: database,
+                                            capabilities: capabilities)
+        }
         publishSnapshot()
         send(OKPacket(statusFlags: .autocommit), sequenceID: sequenceID)
         context.flush()

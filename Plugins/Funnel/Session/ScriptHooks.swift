@@ -38,6 +38,27 @@ struct ScriptHooks: @unchecked Sendable {
         } } }
     }
 
+    /// After authentication: the user, database and capabilities the script sees.
+    func setConnection(_ context: OpaquePointer, id: UInt32, address: String, user: String, database: String?,
+                       capabilities: CapabilityFlags) {
+        address.withCString { a in user.withCString { u in (database ?? "").withCString { d in
+            var connection = chassis_script_connection(size: UInt32(MemoryLayout<chassis_script_connection>.size), connection_id: id,
+                                                       client_address: a, proxy_address: nil, user: u, database: d,
+                                                       client_capabilities: capabilities.rawValue)
+            table.pointee.set_connection(instance, context, &connection)
+        } } }
+    }
+
+    /// read_auth with the client's login packet: the script's own answer, or nil to go on.
+    func readAuth(_ context: OpaquePointer, payload: ByteBuffer) -> [ByteBuffer]? {
+        guard table.pointee.hooks_present(instance, context) & UInt32(CHASSIS_SCRIPT_HOOK_READ_AUTH) != 0 else { return nil }
+        var result = Self.emptyResult()
+        let action = payload.withUnsafeReadableBytes { bytes in
+            table.pointee.read_auth(instance, context, bytes.bindMemory(to: UInt8.self).baseAddress!, bytes.count, &result)
+        }
+        return action == Int32(CHASSIS_SCRIPT_SEND_RESULT.rawValue) ? Self.packets(result) : nil
+    }
+
     func destroy(_ context: OpaquePointer) {
         let ctx = context
         if table.pointee.hooks_present(instance, ctx) & UInt32(CHASSIS_SCRIPT_HOOK_DISCONNECT_CLIENT) != 0 {

@@ -285,3 +285,15 @@ def test_c_hook_plugin_sees_events_and_its_veto_is_obeyed(servers, start_funnel)
     code, log = f.stop()
     assert code == 0
     assert f"[backend-watch] watching backends; vetoing '{b.address}'" in log
+
+
+def test_lua_script_chooses_backends_with_backend_ndx(servers, start_funnel):
+    a, b, _ = servers
+    script = ROOT / "Tests/Fixtures/lua/rw_split.lua"
+    f = start_funnel([(a.address, "rw", 1), (b.address, "ro", 1)], f"--lua-script={script}", plugins="funnel,lua")
+    with connect(f) as conn, conn.cursor() as cur:
+        for _ in range(5):
+            assert port_of(conn) == b.port          # reads go where the script sends them: read-only
+        cur.execute("INSERT INTO counters VALUES (88, 1) ON DUPLICATE KEY UPDATE n = n + 1")
+        cur.execute("SHOW VARIABLES LIKE 'port'")   # not a SELECT: the script sends it to read-write
+        assert int(cur.fetchone()[1]) == a.port

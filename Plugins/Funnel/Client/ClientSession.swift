@@ -71,6 +71,8 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
     private var scriptQueryID: Int64 = 0
     private var scriptAnswered = false
     private var scriptBuffering = false
+    /// The backend the script chose with backend_ndx, for the next acquisition.
+    private var scriptBackend: BackendID?
     private var readWriteSplit = false
     private var readYourWrites = TimeAmount.zero
     /// When the client last sent a statement that may write (for read-your-writes).
@@ -282,7 +284,9 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
             return
         }
         if let script, let hooks = server.scripting, !packet.isContinued {
-            switch hooks.readQuery(script, payload: packet.payload) {
+            let (decision, choice) = hooks.readQuery(script, payload: packet.payload)
+            chooseBackend(choice)
+            switch decision {
             case .passThrough:
                 break
             case .answer(let payloads):
@@ -332,6 +336,21 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
                     self.sendCurrent(to: connection)
                 }
             }
+        }
+    }
+
+    /// proxy.connection.backend_ndx: give the connection back, or use a named backend next. A
+    /// connection inside a transaction or pinned is never switched.
+    private func chooseBackend(_ choice: ScriptHooks.BackendChoice) {
+        let movable = pins.isEmpty && !lastStatus.contains(.inTransaction)
+        switch choice {
+        case .untouched:
+            return
+        case .release:
+            if movable { detachBackend(.clean) }
+        case .use(let address):
+            scriptBackend = BackendID(address)
+            if movable, let backend, backend.backend.name != address { detachBackend(.clean) }
         }
     }
 
@@ -406,7 +425,9 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
     private func withBackend(role: BackendRole = .readWrite, _ then: @escaping (BackendConnection) -> Void) {
         if let backend { return then(backend) }
         let loop = eventLoop!
-        waiting = server.coordinator.acquire(user: userName, database: database, role: role) { result in
+        let preferred = scriptBackend
+        scriptBackend = nil
+        waiting = server.coordinator.acquire(user: userName, database: database, role: role, backend: preferred) { result in
             loop.execute { self.acquired(result, role: role, then: then) }
         }
         snapshot.update { $0.state = "waiting" }

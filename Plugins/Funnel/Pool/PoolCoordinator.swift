@@ -203,19 +203,24 @@ final class PoolCoordinator: @unchecked Sendable {
 
     /// Asks for a connection; `completion` runs exactly once, on any thread.
     @discardableResult
-    func acquire(user: String, database: String?, role: BackendRole, completion: @escaping Completion) -> RequestID {
+    func acquire(user: String, database: String?, role: BackendRole, backend: BackendID? = nil,
+                 completion: @escaping Completion) -> RequestID {
         let request = lock.withLock { () -> RequestID in
             defer { nextRequest += 1 }
             return RequestID(nextRequest)
         }
-        submit(request, user: user, database: database, role: role, completion: completion,
+        submit(request, user: user, database: database, role: role, backend: backend, completion: completion,
                deadline: nil, since: .now())
         return request
     }
 
-    private func submit(_ request: RequestID, user: String, database: String?, role: BackendRole,
+    private func submit(_ request: RequestID, user: String, database: String?, role: BackendRole, backend: BackendID? = nil,
                         completion: @escaping Completion, deadline: NIODeadline?, since: NIODeadline) {
-        let candidates = registry.candidates(role: role, user: user, database: database) { self.poolCounts(backend: $0, user: user) }
+        var candidates = registry.candidates(role: role, user: user, database: database) { self.poolCounts(backend: $0, user: user) }
+        // A script's choice (backend_ndx) goes first when that backend is up; the rest stay fall-backs.
+        if let backend, registry[backend]?.health == .up {
+            candidates = [backend] + candidates.filter { $0 != backend }
+        }
         let willServe = candidates.isEmpty && registry.anyWillServe(role)
         let outcome: Result<PoolActions, PoolError>? = lock.withLock {
             if paused || willServe {

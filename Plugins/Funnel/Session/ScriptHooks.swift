@@ -22,6 +22,13 @@ struct ScriptHooks: @unchecked Sendable {
         case queue([Query])
     }
 
+    /// proxy.connection.backend_ndx as the script left it.
+    enum BackendChoice: Equatable {
+        case untouched
+        case release
+        case use(String)
+    }
+
     /// What read_query_result decided for one queued query's response.
     enum ResultDecision {
         case forward
@@ -68,22 +75,28 @@ struct ScriptHooks: @unchecked Sendable {
         table.pointee.destroy(instance, ctx)
     }
 
-    func readQuery(_ context: OpaquePointer, payload: ByteBuffer) -> Decision {
+    func readQuery(_ context: OpaquePointer, payload: ByteBuffer) -> (Decision, BackendChoice) {
         let ctx = context
         let hooks = table.pointee.hooks_present(instance, ctx)
-        guard hooks & UInt32(CHASSIS_SCRIPT_HOOK_READ_QUERY) != 0 else { return .passThrough }
+        guard hooks & UInt32(CHASSIS_SCRIPT_HOOK_READ_QUERY) != 0 else { return (.passThrough, .untouched) }
         var result = Self.emptyResult()
         let action = payload.withUnsafeReadableBytes { bytes in
             table.pointee.read_query(instance, ctx, bytes.bindMemory(to: UInt8.self).baseAddress!, bytes.count, &result)
         }
+        let choice: BackendChoice
+        switch result.backend_ndx {
+        case 0: choice = .release
+        case 1...: choice = result.backend_address.map { .use(String(cString: $0)) } ?? .untouched
+        default: choice = .untouched
+        }
         switch action {
         case Int32(CHASSIS_SCRIPT_SEND_RESULT.rawValue):
-            return .answer(Self.packets(result))
+            return (.answer(Self.packets(result)), choice)
         case Int32(CHASSIS_SCRIPT_SEND_QUERY.rawValue), Int32(CHASSIS_SCRIPT_SEND_INJECTION.rawValue):
             let queue = Self.queue(result)
-            return queue.isEmpty ? .passThrough : .queue(queue)
+            return (queue.isEmpty ? .passThrough : .queue(queue), choice)
         default:
-            return .passThrough
+            return (.passThrough, choice)
         }
     }
 

@@ -2,12 +2,13 @@
 query with a result set or an error, or rewrites it; with an empty script the funnel answers as
 without the plugin."""
 import pathlib
+import time
 
 import pymysql
 import pytest
 
 from conftest import ROOT, free_port, wait_for_port
-from mariadb import APP_PASSWORD, APP_USER, HOST, PORT, prepare_server, require_mariadb, root
+from mariadb import APP_PASSWORD, APP_USER, HOST, PORT, prepare_server, require_mariadb, root, wait_until
 
 SCRIPTS = ROOT / "Tests/Fixtures/lua"
 
@@ -117,3 +118,15 @@ def test_login_denied_in_read_auth(start_chassis):
     with pytest.raises(pymysql.err.OperationalError) as e:
         pymysql.connect(host="127.0.0.1", port=conn.port, user="intruder", password="pw")
     assert e.value.args == (1045, "Access denied for user 'intruder' by the proxy script")
+
+
+def test_script_reloads_when_the_file_changes(start_chassis, tmp_path):
+    script = tmp_path / "answer.lua"
+    script.write_text('function read_query(p)\n  if p:sub(2) == "SELECT WHO" then\n'
+                      '    proxy.response = { type = proxy.MYSQLD_PACKET_OK, resultset = { fields = { { name = "who" } }, rows = { { "first" } } } }\n'
+                      '    return proxy.PROXY_SEND_RESULT\n  end\nend\n')
+    conn = start(start_chassis, script)
+    assert rows(conn, "SELECT WHO") == (("first",),)
+    time.sleep(1.1)   # the file's mtime must move on
+    script.write_text(script.read_text().replace('"first"', '"second"'))
+    wait_until(lambda: rows(conn, "SELECT WHO") == (("second",),), timeout=10, message="the reloaded script answering")

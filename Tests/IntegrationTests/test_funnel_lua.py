@@ -2,6 +2,7 @@
 query with a result set or an error, or rewrites it; with an empty script the funnel answers as
 without the plugin."""
 import pathlib
+import subprocess
 import time
 
 import pymysql
@@ -130,3 +131,16 @@ def test_script_reloads_when_the_file_changes(start_chassis, tmp_path):
     time.sleep(1.1)   # the file's mtime must move on
     script.write_text(script.read_text().replace('"first"', '"second"'))
     wait_until(lambda: rows(conn, "SELECT WHO") == (("second",),), timeout=10, message="the reloaded script answering")
+
+
+def test_script_acting_as_a_server_without_backend(start_chassis):
+    port = free_port()
+    c = start_chassis("--plugins", "funnel,lua", f"--funnel-address=127.0.0.1:{port}",
+                      "--funnel-backend-addresses=127.0.0.1:1",   # nothing listens there: never used
+                      f"--lua-script={SCRIPTS / 'mock_server.lua'}")
+    wait_for_port(port, c.proc)
+    # The mariadb CLI: PyMySQL's connect sends SET NAMES, which this mock answers with rows.
+    out = subprocess.run(["mariadb", "--no-defaults", "-h127.0.0.1", f"-P{port}", "-uanyone", "-panything", "-N",
+                          "-e", "SELECT 'hello mock'"], capture_output=True, text=True, timeout=20)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "SELECT 'hello mock'"

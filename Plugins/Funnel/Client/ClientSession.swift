@@ -71,6 +71,8 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
     private var scriptQueryID: Int64 = 0
     private var scriptAnswered = false
     private var scriptBuffering = false
+    /// connect_server answered: the script plays the server for this connection.
+    private var scriptIsServer = false
     /// The backend the script chose with backend_ndx, for the next acquisition.
     private var scriptBackend: BackendID?
     private var readWriteSplit = false
@@ -113,10 +115,21 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
                                     authPluginData: nonce, capabilities: Self.offeredCapabilities,
                                     characterSet: CharacterSetID.utf8mb4GeneralCI, statusFlags: .autocommit,
                                     authPluginName: NativePassword.pluginName)
-        send(greeting, sequenceID: 0)
-        context.flush()
         server.clients.add(self)
         script = server.scripting?.create(id: id, address: remoteAddress, user: "", database: nil, capabilities: [])
+        if let script, let own = server.scripting?.connectServer(script), let first = own.first {
+            // The script is the server (connect_server answered): its greeting, then it answers
+            // the login and every query itself.
+            scriptIsServer = true
+            context.writeAndFlush(wrapOutboundOut(MySQLPacket(sequenceID: 0, payload: first)), promise: nil)
+            if first.getInteger(at: first.readerIndex, as: UInt8.self) == ERRPacket.header {
+                phase = .closed
+                context.close(promise: nil)
+            }
+            return
+        }
+        send(greeting, sequenceID: 0)
+        context.flush()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -149,6 +162,17 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
                 context.writeAndFlush(wrapOutboundOut(MySQLPacket(sequenceID: packet.sequenceID &+ 1, payload: first)), promise: nil)
                 phase = .closed
                 context.close(promise: nil)
+                return
+            }
+            if scriptIsServer, let first = answer.first {
+                context.writeAndFlush(wrapOutboundOut(MySQLPacket(sequenceID: packet.sequenceID &+ 1, payload: first)), promise: nil)
+                userName = response.username
+                capabilities = response.capabilities.intersection(Self.offeredCapabilities)
+                database = response.database
+                phase = .command
+                server.scripting?.setConnection(script, id: id, address: remoteAddress, user: userName, database: database,
+                                                capabilities: capabilities)
+                publishSnapshot()
                 return
             }
             server.log(.warning, "client \(id): read_auth answered with something other than an error; ignored")

@@ -56,6 +56,14 @@ struct ScriptHooks: @unchecked Sendable {
         } } }
     }
 
+    /// connect_server: the script's own greeting when it acts as the server, or nil.
+    func connectServer(_ context: OpaquePointer) -> [ByteBuffer]? {
+        guard table.pointee.hooks_present(instance, context) & UInt32(CHASSIS_SCRIPT_HOOK_CONNECT_SERVER) != 0 else { return nil }
+        var result = Self.emptyResult()
+        let action = table.pointee.connect_server(instance, context, &result)
+        return action == Int32(CHASSIS_SCRIPT_SEND_RESULT.rawValue) ? Self.packets(result) : nil
+    }
+
     /// read_auth with the client's login packet: the script's own answer, or nil to go on.
     func readAuth(_ context: OpaquePointer, payload: ByteBuffer) -> [ByteBuffer]? {
         guard table.pointee.hooks_present(instance, context) & UInt32(CHASSIS_SCRIPT_HOOK_READ_AUTH) != 0 else { return nil }

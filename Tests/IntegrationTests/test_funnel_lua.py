@@ -144,3 +144,16 @@ def test_script_acting_as_a_server_without_backend(start_chassis):
                           "-e", "SELECT 'hello mock'"], capture_output=True, text=True, timeout=20)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "SELECT 'hello mock'"
+
+
+def test_read_auth_result_can_replace_the_login_answer(start_chassis, tmp_path):
+    script = tmp_path / "auth_result.lua"
+    script.write_text('function read_auth_result(auth)\n'
+                      '  if proxy.connection.client.username == "reader" then\n'
+                      '    proxy.response = { type = proxy.MYSQLD_PACKET_ERR, errmsg = "readers rest today", errcode = 1045, sqlstate = "28000" }\n'
+                      '    return proxy.PROXY_SEND_RESULT\n  end\nend\n')
+    conn = start(start_chassis, script)          # app logs in as usual
+    assert rows(conn, "SELECT 1") == ((1,),)
+    with pytest.raises(pymysql.err.OperationalError) as e:
+        pymysql.connect(host="127.0.0.1", port=conn.port, user="reader", password="reader-secret")
+    assert e.value.args == (1045, "readers rest today")

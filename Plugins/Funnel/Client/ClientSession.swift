@@ -1,3 +1,4 @@
+import CChassis
 import MySQLWire
 import NIOCore
 import Pooling
@@ -128,8 +129,17 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
             }
             return
         }
-        send(greeting, sequenceID: 0)
-        context.flush()
+        var greetingPayload = context.channel.allocator.buffer(capacity: 96)
+        greeting.write(into: &greetingPayload, capabilities: Self.offeredCapabilities)
+        if let script, let own = server.scripting?.replace(CHASSIS_SCRIPT_HOOK_READ_HANDSHAKE, script, payload: greetingPayload),
+           let first = own.first {
+            // read_handshake answered instead of the greeting: the connection ends there (as in 0.8).
+            context.writeAndFlush(wrapOutboundOut(MySQLPacket(sequenceID: 0, payload: first)), promise: nil)
+            phase = .closed
+            context.close(promise: nil)
+            return
+        }
+        context.writeAndFlush(wrapOutboundOut(MySQLPacket(sequenceID: 0, payload: greetingPayload)), promise: nil)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -231,8 +241,19 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
                                             capabilities: capabilities)
         }
         publishSnapshot()
-        send(OKPacket(statusFlags: .autocommit), sequenceID: sequenceID)
-        context.flush()
+        var ok = context.channel.allocator.buffer(capacity: 16)
+        OKPacket(statusFlags: .autocommit).write(into: &ok, capabilities: capabilities)
+        if let script, let own = server.scripting?.replace(CHASSIS_SCRIPT_HOOK_READ_AUTH_RESULT, script, payload: ok),
+           let first = own.first {
+            ok = first   // read_auth_result replaced the answer
+            if first.getInteger(at: first.readerIndex, as: UInt8.self) == ERRPacket.header {
+                context.writeAndFlush(wrapOutboundOut(MySQLPacket(sequenceID: sequenceID, payload: first)), promise: nil)
+                phase = .closed
+                context.close(promise: nil)
+                return
+            }
+        }
+        context.writeAndFlush(wrapOutboundOut(MySQLPacket(sequenceID: sequenceID, payload: ok)), promise: nil)
         server.events.publishIfWanted(.clientConnected) { "client=\(self.id) user=\(user.name) address=\(self.remoteAddress)" }
     }
 

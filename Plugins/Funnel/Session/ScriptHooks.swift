@@ -64,6 +64,20 @@ struct ScriptHooks: @unchecked Sendable {
         return action == Int32(CHASSIS_SCRIPT_SEND_RESULT.rawValue) ? Self.packets(result) : nil
     }
 
+    /// read_handshake (the greeting about to go out) and read_auth_result (the login's OK or ERR
+    /// about to go out): the script's replacement, or nil to send the funnel's own.
+    func replace(_ hook: Int, _ context: OpaquePointer, payload: ByteBuffer) -> [ByteBuffer]? {
+        guard table.pointee.hooks_present(instance, context) & UInt32(hook) != 0 else { return nil }
+        var result = Self.emptyResult()
+        let action = payload.withUnsafeReadableBytes { bytes -> Int32 in
+            let base = bytes.bindMemory(to: UInt8.self).baseAddress!
+            return hook == CHASSIS_SCRIPT_HOOK_READ_HANDSHAKE
+                ? table.pointee.read_handshake(instance, context, base, bytes.count, &result)
+                : table.pointee.read_auth_result(instance, context, base, bytes.count, &result)
+        }
+        return action == Int32(CHASSIS_SCRIPT_SEND_RESULT.rawValue) ? Self.packets(result) : nil
+    }
+
     /// read_auth with the client's login packet: the script's own answer, or nil to go on.
     func readAuth(_ context: OpaquePointer, payload: ByteBuffer) -> [ByteBuffer]? {
         guard table.pointee.hooks_present(instance, context) & UInt32(CHASSIS_SCRIPT_HOOK_READ_AUTH) != 0 else { return nil }

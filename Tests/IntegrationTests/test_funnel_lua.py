@@ -157,3 +157,15 @@ def test_read_auth_result_can_replace_the_login_answer(start_chassis, tmp_path):
     with pytest.raises(pymysql.err.OperationalError) as e:
         pymysql.connect(host="127.0.0.1", port=conn.port, user="reader", password="reader-secret")
     assert e.value.args == (1045, "readers rest today")
+
+
+def test_connection_close_from_the_script(start_chassis, tmp_path):
+    script = tmp_path / "bye.lua"
+    script.write_text('function read_query(p)\n  if p:sub(2) == "SELECT BYE" then\n'
+                      '    proxy.connection.connection_close = true\n'
+                      '    proxy.response = { type = proxy.MYSQLD_PACKET_OK, resultset = { fields = { { name = "bye" } }, rows = { { "bye" } } } }\n'
+                      '    return proxy.PROXY_SEND_RESULT\n  end\nend\n')
+    conn = start(start_chassis, script)
+    assert rows(conn, "SELECT BYE") == (("bye",),)     # answered, then closed
+    with pytest.raises(pymysql.err.OperationalError):
+        rows(conn, "SELECT 1")

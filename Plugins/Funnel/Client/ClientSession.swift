@@ -72,6 +72,8 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
     private var scriptQueryID: Int64 = 0
     private var scriptAnswered = false
     private var scriptBuffering = false
+    /// proxy.connection.connection_close: close the client once this command is answered.
+    private var closeAfterAnswer = false
     /// connect_server answered: the script plays the server for this connection.
     private var scriptIsServer = false
     /// The backend the script chose with backend_ndx, for the next acquisition.
@@ -329,8 +331,9 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
             return
         }
         if let script, let hooks = server.scripting, !packet.isContinued {
-            let (decision, choice) = hooks.readQuery(script, payload: packet.payload)
+            let (decision, choice, close) = hooks.readQuery(script, payload: packet.payload)
             chooseBackend(choice)
+            closeAfterAnswer = close
             switch decision {
             case .passThrough:
                 break
@@ -690,6 +693,10 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
 
     private func finishCommand(_ summary: ResponseSummary?) {
         defer { publishSnapshot() }
+        if closeAfterAnswer {
+            closeAfterAnswer = false
+            context.close(promise: nil)
+        }
         if let connection = backend, current?.sent == true {
             connection.state?.inFlight.wrappingDecrement(ordering: .relaxed)
             if let summary, let command = current {

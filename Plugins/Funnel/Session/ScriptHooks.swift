@@ -97,10 +97,11 @@ struct ScriptHooks: @unchecked Sendable {
         table.pointee.destroy(instance, ctx)
     }
 
-    func readQuery(_ context: OpaquePointer, payload: ByteBuffer) -> (Decision, BackendChoice) {
+    /// The decision, the backend choice, and proxy.connection.connection_close (close after answering).
+    func readQuery(_ context: OpaquePointer, payload: ByteBuffer) -> (Decision, BackendChoice, Bool) {
         let ctx = context
         let hooks = table.pointee.hooks_present(instance, ctx)
-        guard hooks & UInt32(CHASSIS_SCRIPT_HOOK_READ_QUERY) != 0 else { return (.passThrough, .untouched) }
+        guard hooks & UInt32(CHASSIS_SCRIPT_HOOK_READ_QUERY) != 0 else { return (.passThrough, .untouched, false) }
         var result = Self.emptyResult()
         let action = payload.withUnsafeReadableBytes { bytes in
             table.pointee.read_query(instance, ctx, bytes.bindMemory(to: UInt8.self).baseAddress!, bytes.count, &result)
@@ -111,14 +112,15 @@ struct ScriptHooks: @unchecked Sendable {
         case 1...: choice = result.backend_address.map { .use(String(cString: $0)) } ?? .untouched
         default: choice = .untouched
         }
+        let close = result.connection_close != 0
         switch action {
         case Int32(CHASSIS_SCRIPT_SEND_RESULT.rawValue):
-            return (.answer(Self.packets(result)), choice)
+            return (.answer(Self.packets(result)), choice, close)
         case Int32(CHASSIS_SCRIPT_SEND_QUERY.rawValue), Int32(CHASSIS_SCRIPT_SEND_INJECTION.rawValue):
             let queue = Self.queue(result)
-            return (queue.isEmpty ? .passThrough : .queue(queue), choice)
+            return (queue.isEmpty ? .passThrough : .queue(queue), choice, close)
         default:
-            return (.passThrough, choice)
+            return (.passThrough, choice, close)
         }
     }
 

@@ -306,8 +306,9 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
         if code == CommandCode.query.rawValue, server.metrics?.digests == true {
             current?.sql = packet.payload.getSlice(at: packet.payload.readerIndex + 1, length: packet.payload.readableBytes - 1)
         }
+        let holding = backend != nil
         snapshot.update {
-            $0.state = "active"
+            $0.state = holding ? "active" : "waiting"   // "active" always has a backend connection
             $0.queryStarted = .now()
             $0.command = packet.payload
         }
@@ -674,7 +675,7 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
     private func publishSnapshot() {
         let state: String
         if waiting != nil { state = "waiting" }
-        else if current != nil { state = "active" }
+        else if current != nil { state = backend != nil ? "active" : "waiting" }
         else if lastStatus.contains(.inTransaction) { state = "in_transaction" }
         else { state = "idle" }
         snapshot.update {

@@ -36,7 +36,7 @@ final class BackendHandler: ChannelInboundHandler {
 
     private enum State {
         case greeting(Login, EventLoopPromise<Greeting>)
-        case authenticating(Login, EventLoopPromise<Greeting>, Greeting, nextSequence: UInt8)
+        case authenticating(Login, EventLoopPromise<Greeting>, Greeting)
         case idle
         case internalCommand(EventLoopPromise<InternalResult>, collect: Bool, packets: [MySQLPacket])
         case relaying(RelaySink)
@@ -87,10 +87,10 @@ final class BackendHandler: ChannelInboundHandler {
                 database: login.database, authPluginName: NativePassword.pluginName,
                 attributes: [ConnectAttribute(key: "_client_name", value: "funnel"),
                              ConnectAttribute(key: "program_name", value: "chassis-funnel")])
-            state = .authenticating(login, promise, greeting, nextSequence: packet.sequenceID &+ 2)
+            state = .authenticating(login, promise, greeting)
             write(response, sequenceID: packet.sequenceID &+ 1, capabilities: capabilities, context: context)
 
-        case .authenticating(let login, let promise, let greeting, let next):
+        case .authenticating(let login, let promise, let greeting):
             var payload = packet.payload
             switch payload.getInteger(at: payload.readerIndex, as: UInt8.self) {
             case OKPacket.header:
@@ -105,9 +105,8 @@ final class BackendHandler: ChannelInboundHandler {
                 }
                 var out = context.channel.allocator.buffer(capacity: 20)
                 out.writeBytes(login.credential.scramble(nonce: Array(request.pluginData.prefix(20))))
-                state = .authenticating(login, promise, greeting, nextSequence: packet.sequenceID &+ 2)
+                state = .authenticating(login, promise, greeting)
                 context.writeAndFlush(wrapOutboundOut(MySQLPacket(sequenceID: packet.sequenceID &+ 1, payload: out)), promise: nil)
-                _ = next
             default:
                 throw BackendError.unsupportedAuth("an unexpected authentication packet")
             }
@@ -162,7 +161,7 @@ final class BackendHandler: ChannelInboundHandler {
 
     /// Runs one of the funnel's own commands; the response never reaches a client.
     func runInternal(_ payload: ByteBuffer, collect: Bool = false) -> EventLoopFuture<InternalResult> {
-        guard let context else { return closedFuture() }
+        guard let context else { preconditionFailure("runInternal before the handler was added") }
         let promise = context.eventLoop.makePromise(of: InternalResult.self)
         guard case .idle = state else {
             promise.fail(BackendError.protocolViolation("internal command while busy"))
@@ -227,7 +226,7 @@ final class BackendHandler: ChannelInboundHandler {
         let previous = state
         state = .closed
         switch previous {
-        case .greeting(_, let promise), .authenticating(_, let promise, _, _): promise.fail(error)
+        case .greeting(_, let promise), .authenticating(_, let promise, _): promise.fail(error)
         case .internalCommand(let promise, _, _): promise.fail(error)
         case .relaying(let sink): sink.relayFailed(error)
         case .idle, .closed: break
@@ -244,10 +243,6 @@ final class BackendHandler: ChannelInboundHandler {
         var buffer = context.channel.allocator.buffer(capacity: 128)
         message.write(into: &buffer, capabilities: capabilities)
         context.writeAndFlush(wrapOutboundOut(MySQLPacket(sequenceID: sequenceID, payload: buffer)), promise: nil)
-    }
-
-    private func closedFuture() -> EventLoopFuture<InternalResult> {
-        preconditionFailure("runInternal before the handler was added")
     }
 }
 

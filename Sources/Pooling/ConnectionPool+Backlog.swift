@@ -57,16 +57,22 @@ extension ConnectionPool {
     }
 
     /// An idle connection, preferring one of the few most recent whose schema already matches.
-    func pickIdle(_ pool: PoolRecord, for database: String?) -> ConnectionRecord? {
+    /// The idle connection to hand over: among the most recently used few, one on the wanted
+    /// schema and with the request's affinity, else one on the wanted schema, else the newest.
+    func pickIdle(_ pool: PoolRecord, for database: String?, affinity: Int?) -> ConnectionRecord? {
         guard let newest = pool.idle.last else { return nil }
-        if newest.schema == database || database == nil { return newest }
-        var index = pool.idle.count - 2
-        let stop = max(0, pool.idle.count - 4)
+        var onSchema: ConnectionRecord?
+        var index = pool.idle.count - 1
+        let stop = max(0, pool.idle.count - 8)
         while index >= stop {
-            if pool.idle[index].schema == database { return pool.idle[index] }
+            let candidate = pool.idle[index]
+            if database == nil || candidate.schema == database {
+                if affinity == nil || candidate.affinity == affinity { return candidate }
+                if onSchema == nil { onSchema = candidate }
+            }
             index -= 1
         }
-        return newest
+        return onSchema ?? newest
     }
 
     func backlogRefusal(_ user: UserRecord) -> BacklogLimit? {
@@ -105,8 +111,8 @@ extension ConnectionPool {
     // MARK: The backlog
 
     func enqueue(_ id: RequestID, user: UserRecord, database: String?, backends selection: BackendSelection,
-                 now: PoolInstant, deadline: PoolInstant) -> Waiter {
-        let waiter = Waiter(id: id, user: user, database: database, backends: selection, enqueuedAt: now,
+                 affinity: Int?, now: PoolInstant, deadline: PoolInstant) -> Waiter {
+        let waiter = Waiter(id: id, user: user, database: database, backends: selection, affinity: affinity, enqueuedAt: now,
                             deadline: deadline, sequence: nextSequence)
         nextSequence += 1
         waiters[id] = waiter
@@ -164,7 +170,7 @@ extension ConnectionPool {
     func serve(_ waiter: Waiter, mayOpen: Bool, now: PoolInstant, into actions: inout PoolActions) -> Bool {
         if isDatabaseFull(waiter.database) { return false }
         let name = waiter.user.name
-        if let connection = firstCandidate(waiter.backends, { $0.pools[name].flatMap { pickIdle($0, for: waiter.database) } }) {
+        if let connection = firstCandidate(waiter.backends, { $0.pools[name].flatMap { pickIdle($0, for: waiter.database, affinity: waiter.affinity) } }) {
             handOver(waiter, connection, now: now, into: &actions)
             return true
         }

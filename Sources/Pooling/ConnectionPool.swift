@@ -63,10 +63,11 @@ public final class ConnectionPool {
     /// A client needs a connection for `user` (logged in on the backend) and `database`.
     /// Possible actions: `.handOver` (served at once), `.fail` (`.backlogFull`, `.noBackendAvailable`),
     /// `.connect` (the request waits for it), `.close` (`.rebalance`, to make room). No action:
-    /// the request waits. `timeout` overrides the configured wait timeout.
+    /// the request waits. `timeout` overrides the configured wait timeout. `affinity` is a
+    /// placement hint: idle connections established with the same affinity go first.
     public func acquire(_ request: RequestID, user userName: String, database: String?,
                         backends selection: BackendSelection, now: PoolInstant,
-                        timeout: PoolDuration? = nil) throws(PoolError) -> PoolActions {
+                        timeout: PoolDuration? = nil, affinity: Int? = nil) throws(PoolError) -> PoolActions {
         guard waiters[request] == nil else { throw .duplicateRequest(request) }
         var actions = PoolActions()
         let user = userRecord(userName)
@@ -74,21 +75,21 @@ public final class ConnectionPool {
         // room to open one); reuse elsewhere would undo the balancing.
         if case .preferred(let ids) = selection, ids.count > 1, let preferred = ids.first.flatMap({ backends[$0] }),
            preferred.isAvailable, !isDatabaseFull(database) {
-            if let connection = preferred.pools[userName].flatMap({ pickIdle($0, for: database) }) {
+            if let connection = preferred.pools[userName].flatMap({ pickIdle($0, for: database, affinity: affinity) }) {
                 user.requests.servedImmediately += 1
                 requests.servedImmediately += 1
                 actions.append(.handOver(request, lease(connection, database: database, waited: .zero, now: now)))
                 return actions
             }
             if openBlockers(preferred, user).isEmpty, backlogRefusal(user) == nil {
-                let waiter = enqueue(request, user: user, database: database, backends: selection, now: now,
+                let waiter = enqueue(request, user: user, database: database, backends: selection, affinity: affinity, now: now,
                                      deadline: now + (timeout ?? configuration.waitTimeout))
                 open(poolRecord(preferred, user), for: waiter, now: now, into: &actions)
                 return actions
             }
         }
         if !isDatabaseFull(database),
-           let connection = firstCandidate(selection, { $0.pools[userName].flatMap { pickIdle($0, for: database) } }) {
+           let connection = firstCandidate(selection, { $0.pools[userName].flatMap { pickIdle($0, for: database, affinity: affinity) } }) {
             user.requests.servedImmediately += 1
             requests.servedImmediately += 1
             actions.append(.handOver(request, lease(connection, database: database, waited: .zero, now: now)))
@@ -106,7 +107,7 @@ public final class ConnectionPool {
             actions.append(.fail(request, .backlogFull(refusal, pressure(user: user, database: database, backends: selection))))
             return actions
         }
-        let waiter = enqueue(request, user: user, database: database, backends: selection, now: now,
+        let waiter = enqueue(request, user: user, database: database, backends: selection, affinity: affinity, now: now,
                              deadline: now + (timeout ?? configuration.waitTimeout))
         if !serve(waiter, mayOpen: true, now: now, into: &actions) {
             _ = evict(for: waiter, now: now, into: &actions)
@@ -164,13 +165,16 @@ public final class ConnectionPool {
 
     // MARK: Connection events
 
-    /// A `.connect` succeeded. `schema` is the database selected at login, if any.
+    /// A `.connect` succeeded. `schema` is the database selected at login, if any; `affinity`
+    /// is the connection's placement (see `acquire`).
     /// The connection goes to the request it was opened for, else to the oldest request that can use it.
-    public func connectionEstablished(_ id: ConnectionID, now: PoolInstant, schema: String? = nil) throws(PoolError) -> PoolActions {
+    public func connectionEstablished(_ id: ConnectionID, now: PoolInstant, schema: String? = nil,
+                                      affinity: Int? = nil) throws(PoolError) -> PoolActions {
         let connection = try record(id)
         guard connection.state == .connecting else { throw .invalidTransition(id, from: connection.state, to: .idle) }
         let waiter = connection.openedFor
         connection.schema = schema
+        connection.affinity = affinity
         connection.lastUsedAt = now
         connection.pool.counters.connectsSucceeded += 1
         connection.pool.backend.counters.connectsSucceeded += 1
@@ -295,6 +299,9 @@ public final class ConnectionPool {
 
     /// The earliest deadline in the backlog (to arm a timer instead of ticking blindly). O(n).
     public var nextDeadline: PoolInstant? { waiters.values.lazy.map(\.deadline).min() }
+
+    /// The affinity of the request a connect was started for (where to open the connection).
+    public func wantedAffinity(_ id: ConnectionID) -> Int? { connections[id]?.openedFor?.affinity }
 
     public func connectionInfo(_ id: ConnectionID) -> ConnectionInfo? {
         guard let c = connections[id], let state = c.state else { return nil }

@@ -17,6 +17,8 @@ final class ConnectionRecord {
     var openedFor: Waiter?
     /// The waiting request this connection is being closed to make room for.
     var evictedFor: Waiter?
+    /// The caller's placement hint (the funnel: the event loop the connection lives on).
+    var affinity: Int?
 
     init(id: ConnectionID, pool: PoolRecord, now: PoolInstant) {
         self.id = id
@@ -78,6 +80,9 @@ final class Waiter {
     let user: UserRecord
     let database: String?
     let backends: BackendSelection
+    /// Where the request would rather be served (the caller's event loop): idle connections
+    /// with the same affinity are preferred, and connections opened for it get it.
+    let affinity: Int?
     let enqueuedAt: PoolInstant
     let deadline: PoolInstant
     let sequence: UInt64
@@ -89,12 +94,13 @@ final class Waiter {
     /// First available candidate at enqueue time (for per-backend waiting numbers).
     var firstChoice: BackendRecord?
 
-    init(id: RequestID, user: UserRecord, database: String?, backends: BackendSelection,
+    init(id: RequestID, user: UserRecord, database: String?, backends: BackendSelection, affinity: Int?,
          enqueuedAt: PoolInstant, deadline: PoolInstant, sequence: UInt64) {
         self.id = id
         self.user = user
         self.database = database
         self.backends = backends
+        self.affinity = affinity
         self.enqueuedAt = enqueuedAt
         self.deadline = deadline
         self.sequence = sequence

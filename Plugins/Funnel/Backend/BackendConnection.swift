@@ -38,6 +38,11 @@ final class BackendConnection: @unchecked Sendable {
 
     var eventLoop: EventLoop { channel.eventLoop }
 
+    /// Reading again after backpressure paused it (from any thread).
+    func resumeReading() {
+        eventLoop.execute { self.handler.resumeReading() }
+    }
+
     /// Runs a funnel-internal command on the connection's loop.
     func run(_ payload: ByteBuffer, collect: Bool = false) -> EventLoopFuture<BackendHandler.InternalResult> {
         eventLoop.flatSubmit { self.handler.runInternal(payload, collect: collect) }
@@ -63,7 +68,8 @@ final class BackendConnection: @unchecked Sendable {
         eventLoop.execute {
             var payload = self.channel.allocator.buffer(capacity: 1)
             payload.writeInteger(CommandCode.quit.rawValue)
-            self.channel.writeAndFlush(MySQLPacket(sequenceID: 0, payload: payload)).whenComplete { _ in
+            let frame = self.channel.allocator.mysqlFrame(MySQLPacket(sequenceID: 0, payload: payload))
+            self.channel.writeAndFlush(frame).whenComplete { _ in
                 self.channel.close(promise: nil)
             }
         }

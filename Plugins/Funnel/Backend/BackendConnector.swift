@@ -28,19 +28,13 @@ struct BackendConnector {
                  database: String?, on eventLoop: EventLoop) -> EventLoopFuture<BackendConnection> {
         let greetingPromise = eventLoop.makePromise(of: BackendHandler.Greeting.self)
         let handler = BackendHandler(login: .init(user: user, credential: credential, database: database,
-                                                  capabilities: Self.capabilities), promise: greetingPromise)
-        let maxPacketSize = self.maxPacketSize
+                                                  capabilities: Self.capabilities), promise: greetingPromise,
+                                     maxPacketSize: maxPacketSize)
         let connected = ClientBootstrap(group: eventLoop)
             .connectTimeout(connectTimeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandlers([
-                        ByteToMessageHandler(MySQLPacketDecoder(maximumLogicalPacketSize: maxPacketSize)),
-                        MessageToByteHandler(MySQLPacketEncoder()),
-                        handler,
-                    ])
-                }
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(handler) }
             }
             .connect(host: address.host, port: address.port)
         let timeout = eventLoop.scheduleTask(in: connectTimeout) { greetingPromise.fail(BackendError.timeout) }

@@ -4,22 +4,28 @@ import NIOCore
 /// Receives a relayed response: the funnel's client side implements it.
 /// Calls arrive on the backend's event loop; the implementation hops to its own.
 protocol RelaySink: AnyObject {
-    /// One physical packet of the response, to forward unchanged (`final` ends the response).
-    func relay(_ packet: MySQLPacket, summary: ResponseSummary?)
+    /// Bytes of the response as the backend sent them (whole physical packets), to forward
+    /// unchanged. `last` comes with the chunk that ends the response: its final packet (the
+    /// chunk's tail) and what the response said.
+    func relay(_ bytes: ByteBuffer, last: (packet: MySQLPacket, summary: ResponseSummary)?)
     /// The end of a batch of reads: flush what was relayed.
     func relayFlush()
-    /// The backend waits for client data (LOCAL INFILE contents).
-    func relayNeedsClientData(_ packet: MySQLPacket)
+    /// The backend waits for client data (LOCAL INFILE contents); `frame` is its request on
+    /// the wire, not forwarded yet.
+    func relayNeedsClientData(_ packet: MySQLPacket, frame: ByteBuffer)
     /// The connection broke or sent something that cannot be trusted; it is being closed.
-    func relayFailed(_ error: Error)
+    /// `nextSequenceID`: what an error in the response's place must carry (nil: nothing relayed).
+    func relayFailed(_ error: Error, nextSequenceID: UInt8?)
 }
 
-/// The backend connection's pipeline end: logs in, then either runs the funnel's own
-/// commands (reset, USE, SET, ping, lookups) or relays a client's command, following every
-/// response with CommandResponseStateMachine so it knows exactly where the response ends.
+/// The backend connection's pipeline, alone: it frames the bytes itself, logs in, then either
+/// runs the funnel's own commands (reset, USE, SET, ping, lookups) or relays a client's command.
+/// It follows every response with CommandResponseStateMachine, so it knows exactly where the
+/// response ends, and relays it as the read buffer's own bytes: one slice per read, never a
+/// copy or a write per packet.
 final class BackendHandler: ChannelInboundHandler {
-    typealias InboundIn = MySQLPacket
-    typealias OutboundOut = MySQLPacket
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     struct Login {
         var user: String
@@ -51,20 +57,87 @@ final class BackendHandler: ChannelInboundHandler {
     private var state: State
     private(set) var machine: CommandResponseStateMachine
     private var context: ChannelHandlerContext?
+    private var decoder: MySQLPacketDecoder
+    /// The start of a packet that has not fully arrived, in a buffer of its own (the read
+    /// buffer it came in is shared with the relayed slices, so appending there would copy it).
+    private var partial: ByteBuffer?
+    /// The sequence id of the last packet relayed for the command in flight (an error sent to
+    /// the client in its place continues from it).
+    private var relayedSequenceID: UInt8?
 
-    init(login: Login, promise: EventLoopPromise<Greeting>) {
+    init(login: Login, promise: EventLoopPromise<Greeting>, maxPacketSize: Int) {
         state = .greeting(login, promise)
         machine = CommandResponseStateMachine(capabilities: login.capabilities)
+        decoder = MySQLPacketDecoder(maximumLogicalPacketSize: maxPacketSize)
     }
 
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let packet = unwrapInboundIn(data)
+        var buffer = unwrapInboundIn(data)
+        if var partial {
+            self.partial = nil
+            partial.writeBuffer(&buffer)
+            buffer = partial
+        }
+        // The bytes as received: slices of what was read already are cut from this copy (the
+        // same storage), as a buffer's readable part ends where its reader index is.
+        let received = buffer
+        var chunkStart = buffer.readerIndex   // the next relayed chunk begins here
+        var chunkEnd = chunkStart             // and ends after the last packet that was accepted
         do {
-            try handle(packet, context: context)
+            while true {
+                let packetStart = buffer.readerIndex
+                guard let packet = try decoder.decode(buffer: &buffer) else { break }
+                if case .relaying(let sink) = state {
+                    try relay(packet, to: sink, from: received, chunkStart: &chunkStart, packet: packetStart..<buffer.readerIndex)
+                } else {
+                    try handle(packet, context: context)
+                    chunkStart = buffer.readerIndex
+                }
+                chunkEnd = buffer.readerIndex
+                if case .closed = state { return }
+            }
         } catch {
+            // What came before the bad packet still reaches the client, then the error.
+            if case .relaying(let sink) = state, chunkStart < chunkEnd {
+                sink.relay(received.getSlice(at: chunkStart, length: chunkEnd - chunkStart)!, last: nil)
+            }
             fail(error, context: context)
+            return
+        }
+        if case .relaying(let sink) = state, chunkStart < chunkEnd {
+            sink.relay(received.getSlice(at: chunkStart, length: chunkEnd - chunkStart)!, last: nil)
+        }
+        if buffer.readableBytes > 0 {
+            let announced = buffer.getInteger(at: buffer.readerIndex, endianness: .little, as: UInt32.self)
+                .map { Int($0 & 0xFF_FFFF) + MySQLPacket.headerLength } ?? 0
+            var rest = context.channel.allocator.buffer(capacity: max(announced, buffer.readableBytes))
+            rest.writeBuffer(&buffer)
+            partial = rest
+        }
+    }
+
+    /// One packet of a relayed response: it joins the current chunk, which goes to the sink
+    /// when the response ends (or the read does).
+    private func relay(_ packet: MySQLPacket, to sink: RelaySink, from received: ByteBuffer, chunkStart: inout Int,
+                       packet frame: Range<Int>) throws {
+        let action = try machine.backendPacket(packet)
+        relayedSequenceID = packet.sequenceID
+        switch action {
+        case .forward:
+            break
+        case .forwardAndComplete(let summary):
+            state = .idle
+            let chunk = received.getSlice(at: chunkStart, length: frame.upperBound - chunkStart)!
+            chunkStart = frame.upperBound
+            sink.relay(chunk, last: (packet, summary))
+        case .needClientData:
+            if chunkStart < frame.lowerBound {
+                sink.relay(received.getSlice(at: chunkStart, length: frame.lowerBound - chunkStart)!, last: nil)
+            }
+            chunkStart = frame.upperBound
+            sink.relayNeedsClientData(packet, frame: received.getSlice(at: frame.lowerBound, length: frame.count)!)
         }
     }
 
@@ -106,7 +179,7 @@ final class BackendHandler: ChannelInboundHandler {
                 var out = context.channel.allocator.buffer(capacity: 20)
                 out.writeBytes(login.credential.scramble(nonce: Array(request.pluginData.prefix(20))))
                 state = .authenticating(login, promise, greeting)
-                context.writeAndFlush(wrapOutboundOut(MySQLPacket(sequenceID: packet.sequenceID &+ 1, payload: out)), promise: nil)
+                context.writeMySQLPacket(MySQLPacket(sequenceID: packet.sequenceID &+ 1, payload: out), flush: true)
             default:
                 throw BackendError.unsupportedAuth("an unexpected authentication packet")
             }
@@ -123,21 +196,13 @@ final class BackendHandler: ChannelInboundHandler {
             case .needClientData:
                 // The funnel never sends LOAD DATA LOCAL itself: answer "no file".
                 state = .internalCommand(promise, collect: collect, packets: packets)
-                context.writeAndFlush(wrapOutboundOut(MySQLPacket(sequenceID: packet.sequenceID &+ 1,
-                                                                  payload: context.channel.allocator.buffer(capacity: 0))), promise: nil)
+                context.writeMySQLPacket(MySQLPacket(sequenceID: packet.sequenceID &+ 1,
+                                                                  payload: context.channel.allocator.buffer(capacity: 0)), flush: true)
                 _ = try machine.clientPacket(MySQLPacket(sequenceID: packet.sequenceID &+ 1, payload: ByteBuffer()))
             }
 
-        case .relaying(let sink):
-            switch try machine.backendPacket(packet) {
-            case .forward:
-                sink.relay(packet, summary: nil)
-            case .forwardAndComplete(let summary):
-                state = .idle
-                sink.relay(packet, summary: summary)
-            case .needClientData:
-                sink.relayNeedsClientData(packet)
-            }
+        case .relaying:
+            preconditionFailure("relayed packets go through relay(_:to:from:chunkStart:packetStart:)")
 
         case .idle:
             // A server speaks unasked only to say it is going away (shutdown, KILL, timeout).
@@ -167,10 +232,11 @@ final class BackendHandler: ChannelInboundHandler {
             promise.fail(BackendError.protocolViolation("internal command while busy"))
             return promise.futureResult
         }
+        resumeReading()
         do {
             guard try machine.commandSent(payload) == .response else {
                 state = .idle
-                context.writeAndFlush(wrapOutboundOut(MySQLPacket(sequenceID: 0, payload: payload)), promise: nil)
+                context.writeMySQLPacket(MySQLPacket(sequenceID: 0, payload: payload), flush: true)
                 promise.succeed(InternalResult(summary: ResponseSummary(statusFlags: machine.statusFlags), packets: []))
                 return promise.futureResult
             }
@@ -179,7 +245,7 @@ final class BackendHandler: ChannelInboundHandler {
             return promise.futureResult
         }
         state = .internalCommand(promise, collect: collect, packets: [])
-        context.writeAndFlush(wrapOutboundOut(MySQLPacket(sequenceID: 0, payload: payload)), promise: nil)
+        context.writeMySQLPacket(MySQLPacket(sequenceID: 0, payload: payload), flush: true)
         return promise.futureResult
     }
 
@@ -191,8 +257,10 @@ final class BackendHandler: ChannelInboundHandler {
             throw BackendError.protocolViolation("command while the connection is busy")
         }
         let expectation = try machine.commandSent(first.payload)
+        resumeReading()
+        relayedSequenceID = nil
         if expectation != .noResponse { state = .relaying(sink) }
-        for packet in packets { context.write(wrapOutboundOut(packet), promise: nil) }
+        for packet in packets { context.writeMySQLPacket(packet) }
         context.flush()
         return expectation != .noResponse
     }
@@ -205,12 +273,31 @@ final class BackendHandler: ChannelInboundHandler {
             if case .relaying = state, !machine.isIdle {
                 _ = try? machine.clientPacket(packet)
             }
-            context.write(wrapOutboundOut(packet), promise: nil)
+            context.writeMySQLPacket(packet)
         }
         context.flush()
     }
 
     var isIdle: Bool { if case .idle = state { return true } else { return false } }
+
+    // MARK: backpressure (on the channel's event loop)
+
+    private var readingPaused = false
+
+    /// The client cannot take more yet: stop reading this connection.
+    func pauseReading() {
+        guard !readingPaused, let context else { return }
+        readingPaused = true
+        context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
+    }
+
+    /// Reading again: the client drained, or a new command starts (the connection may have been
+    /// handed over paused, when the client stalled on a response's last bytes).
+    func resumeReading() {
+        guard readingPaused, let context else { return }
+        readingPaused = false
+        context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
+    }
 
     // MARK: failure
 
@@ -228,7 +315,7 @@ final class BackendHandler: ChannelInboundHandler {
         switch previous {
         case .greeting(_, let promise), .authenticating(_, let promise, _): promise.fail(error)
         case .internalCommand(let promise, _, _): promise.fail(error)
-        case .relaying(let sink): sink.relayFailed(error)
+        case .relaying(let sink): sink.relayFailed(error, nextSequenceID: relayedSequenceID.map { $0 &+ 1 })
         case .idle, .closed: break
         }
         if case .closed = previous { return }
@@ -242,7 +329,7 @@ final class BackendHandler: ChannelInboundHandler {
     private func write<M: MySQLMessage>(_ message: M, sequenceID: UInt8, capabilities: CapabilityFlags, context: ChannelHandlerContext) {
         var buffer = context.channel.allocator.buffer(capacity: 128)
         message.write(into: &buffer, capabilities: capabilities)
-        context.writeAndFlush(wrapOutboundOut(MySQLPacket(sequenceID: sequenceID, payload: buffer)), promise: nil)
+        context.writeMySQLPacket(MySQLPacket(sequenceID: sequenceID, payload: buffer), flush: true)
     }
 }
 

@@ -11,7 +11,7 @@ import Pooling
 /// backend's loop and either write to the client channel (thread-safe) or hop here.
 final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable {
     typealias InboundIn = MySQLPacket
-    typealias OutboundOut = MySQLPacket
+    typealias OutboundOut = ByteBuffer
 
     /// What the funnel offers clients: what it can relay unchanged from its backend connections.
     static let offeredCapabilities: CapabilityFlags = [
@@ -60,6 +60,8 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
     private var variables = SessionVariables()
     private(set) var pins: Set<PinReason> = []
     private var backend: BackendConnection?
+    /// This client's event loop as the pool knows it (connections on the same loop go first).
+    private var affinity: Int?
     private var waiting: RequestID?
     private var current: Command?
     private var queued: [MySQLPacket] = []
@@ -88,16 +90,14 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
     /// The backend of an open transaction died: refuse everything but ROLLBACK, so the rest
     /// of that transaction never runs in autocommit on another connection.
     private var transactionLost = false
-    /// Where the relay got to in the current response (backend loop only).
-    private var relayedPackets = 0
+    /// The backend of the response being relayed (backend loop only).
     private var relayBackend: BackendState?
     /// Backend-loop side of a script's queued query: its response is kept, not forwarded.
     private var relayBuffering = false
     private var relayBuffer: [MySQLPacket] = []
     private var relaySentAt = NIODeadline.now()
     private var relayFirstAt: NIODeadline?
-    private var relayChannel: Channel?
-    private var lastRelayedSequenceID: UInt8 = 0
+    private var relayHandler: BackendHandler?
     private(set) var remoteAddress = ""
 
     init(id: UInt32, server: FunnelRuntime) {
@@ -112,6 +112,7 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
         self.context = context
         channel = context.channel
         eventLoop = context.eventLoop
+        affinity = server.coordinator.affinity(of: context.eventLoop)
         remoteAddress = context.remoteAddress?.ipAddress ?? "unknown"
         snapshot.update { $0.address = remoteAddress }
         let greeting = HandshakeV10(serverVersion: "5.5.5-" + server.configuration.serverVersion, connectionID: id,
@@ -124,7 +125,7 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
             // The script is the server (connect_server answered): its greeting, then it answers
             // the login and every query itself.
             scriptIsServer = true
-            context.writeAndFlush(wrapOutboundOut(MySQLPacket(sequenceID: 0, payload: first)), promise: nil)
+            context.writeMySQLPacket(MySQLPacket(sequenceID: 0, payload: first), flush: true)
             if first.getInteger(at: first.readerIndex, as: UInt8.self) == ERRPacket.header {
                 phase = .closed
                 context.close(promise: nil)
@@ -136,12 +137,12 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
         if let script, let own = server.scripting?.replace(CHASSIS_SCRIPT_HOOK_READ_HANDSHAKE, script, payload: greetingPayload),
            let first = own.first {
             // read_handshake answered instead of the greeting: the connection ends there (as in 0.8).
-            context.writeAndFlush(wrapOutboundOut(MySQLPacket(sequenceID: 0, payload: first)), promise: nil)
+            context.writeMySQLPacket(MySQLPacket(sequenceID: 0, payload: first), flush: true)
             phase = .closed
             context.close(promise: nil)
             return
         }
-        context.writeAndFlush(wrapOutboundOut(MySQLPacket(sequenceID: 0, payload: greetingPayload)), promise: nil)
+        context.writeMySQLPacket(MySQLPacket(sequenceID: 0, payload: greetingPayload), flush: true)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -171,13 +172,13 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
             // The script refused the login itself (read_auth + proxy.response ERR). Accepting one
             // (the script as the server) is not wired yet: other answers are ignored.
             if let first = answer.first, first.getInteger(at: first.readerIndex, as: UInt8.self) == ERRPacket.header {
-                context.writeAndFlush(wrapOutboundOut(MySQLPacket(sequenceID: packet.sequenceID &+ 1, payload: first)), promise: nil)
+                context.writeMySQLPacket(MySQLPacket(sequenceID: packet.sequenceID &+ 1, payload: first), flush: true)
                 phase = .closed
                 context.close(promise: nil)
                 return
             }
             if scriptIsServer, let first = answer.first {
-                context.writeAndFlush(wrapOutboundOut(MySQLPacket(sequenceID: packet.sequenceID &+ 1, payload: first)), promise: nil)
+                context.writeMySQLPacket(MySQLPacket(sequenceID: packet.sequenceID &+ 1, payload: first), flush: true)
                 userName = response.username
                 capabilities = response.capabilities.intersection(Self.offeredCapabilities)
                 database = response.database
@@ -249,13 +250,13 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
            let first = own.first {
             ok = first   // read_auth_result replaced the answer
             if first.getInteger(at: first.readerIndex, as: UInt8.self) == ERRPacket.header {
-                context.writeAndFlush(wrapOutboundOut(MySQLPacket(sequenceID: sequenceID, payload: first)), promise: nil)
+                context.writeMySQLPacket(MySQLPacket(sequenceID: sequenceID, payload: first), flush: true)
                 phase = .closed
                 context.close(promise: nil)
                 return
             }
         }
-        context.writeAndFlush(wrapOutboundOut(MySQLPacket(sequenceID: sequenceID, payload: ok)), promise: nil)
+        context.writeMySQLPacket(MySQLPacket(sequenceID: sequenceID, payload: ok), flush: true)
         server.events.publishIfWanted(.clientConnected) { "client=\(self.id) user=\(user.name) address=\(self.remoteAddress)" }
     }
 
@@ -342,7 +343,7 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
                 var sequenceID = packet.sequenceID
                 for payload in payloads {
                     sequenceID &+= 1
-                    context.write(wrapOutboundOut(MySQLPacket(sequenceID: sequenceID, payload: payload)), promise: nil)
+                    context.writeMySQLPacket(MySQLPacket(sequenceID: sequenceID, payload: payload))
                 }
                 context.flush()
                 finishCommand(nil)
@@ -427,13 +428,13 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
         scriptQueue = queue
         switch decision {
         case .forward where !scriptAnswered:
-            for packet in packets { context.write(wrapOutboundOut(packet), promise: nil) }
+            for packet in packets { context.writeMySQLPacket(packet) }
             scriptAnswered = true
         case .answer(let payloads) where !scriptAnswered:
             var sequenceID = command.firstSequenceID
             for payload in payloads {
                 sequenceID &+= 1
-                context.write(wrapOutboundOut(MySQLPacket(sequenceID: sequenceID, payload: payload)), promise: nil)
+                context.writeMySQLPacket(MySQLPacket(sequenceID: sequenceID, payload: payload))
             }
             scriptAnswered = true
         default:
@@ -476,9 +477,21 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
         let loop = eventLoop!
         let preferred = scriptBackend
         scriptBackend = nil
-        waiting = server.coordinator.acquire(user: userName, database: database, role: role, backend: preferred) { result in
-            loop.execute { self.acquired(result, role: role, then: then) }
+        // An idle connection usually serves at once, inside acquire, on this loop: go on
+        // directly then, without a task; otherwise the answer comes later, from any thread.
+        var acquiring = true
+        var immediate: Result<(BackendConnection, Lease), PoolFailure>?
+        let request = server.coordinator.acquire(user: userName, database: database, role: role, backend: preferred,
+                                                 affinity: affinity) { result in
+            if acquiring && loop.inEventLoop {
+                immediate = result
+            } else {
+                loop.execute { self.acquired(result, role: role, then: then) }
+            }
         }
+        acquiring = false
+        if let immediate { return acquired(immediate, role: role, then: then) }
+        waiting = request
         snapshot.update { $0.state = "waiting" }
     }
 
@@ -505,7 +518,9 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
             backend = connection
             server.metrics?.waited(user: userName, lease.waited)
             publishSnapshot()
-            prepare(connection, needsPing: lease.needsPing).hop(to: context.eventLoop).whenComplete { outcome in
+            // Usually the connection is already in the client's state: no round trip, no future.
+            guard let preparing = prepare(connection, needsPing: lease.needsPing) else { return then(connection) }
+            preparing.hop(to: context.eventLoop).whenComplete { outcome in
                 guard case .command = self.phase, self.backend === connection else { return }
                 switch outcome {
                 case .success:
@@ -525,8 +540,12 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
     }
 
     /// Brings the connection to the client's session state: ping after a long idle, the
-    /// client's schema, and the tracked variables that differ.
-    private func prepare(_ connection: BackendConnection, needsPing: Bool) -> EventLoopFuture<Void> {
+    /// client's schema, and the tracked variables that differ. Nil: nothing to do.
+    private func prepare(_ connection: BackendConnection, needsPing: Bool) -> EventLoopFuture<Void>? {
+        let wanted = variables
+        let setVariables = wanted.statement(toTransform: connection.variables)
+        let useDatabase = database.flatMap { connection.schema != $0 ? $0 : nil }
+        guard needsPing || useDatabase != nil || setVariables != nil else { return nil }
         var step = connection.eventLoop.makeSucceededVoidFuture()
         let allocator = connection.channel.allocator
         if needsPing {
@@ -536,7 +555,7 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
                 return connection.run(payload).flatMapThrowing { try BackendConnection.requireOK($0) }
             }
         }
-        if let database, connection.schema != database {
+        if let database = useDatabase {
             step = step.flatMap {
                 var payload = allocator.buffer(capacity: database.utf8.count + 1)
                 ComInitDB(schema: database).write(into: &payload, capabilities: connection.capabilities)
@@ -546,8 +565,7 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
                 }
             }
         }
-        let wanted = variables
-        if let statement = wanted.statement(toTransform: connection.variables) {
+        if let statement = setVariables {
             step = step.flatMap {
                 connection.query(statement).flatMapThrowing { result in
                     try BackendConnection.requireOK(result)
@@ -572,15 +590,14 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
             self.relayBuffer = []
             self.relaySentAt = .now()
             self.relayFirstAt = nil
-            self.relayedPackets = 0
             self.relayBackend = connection.state
-            self.relayChannel = connection.channel
+            self.relayHandler = connection.handler
             do {
                 if try !connection.handler.relay(packets, to: self) {
                     Self.onLoop(self.eventLoop) { self.finishCommand(nil) }
                 }
             } catch {
-                self.relayFailed(error)
+                self.relayFailed(error, nextSequenceID: nil)
             }
         }
     }
@@ -588,71 +605,76 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
     private func forwardToBackend(_ packets: [MySQLPacket]) {
         guard let connection = backend else { return }
         Self.onLoop(connection.eventLoop) {
-            do { try connection.handler.forwardClientPackets(packets) } catch { self.relayFailed(error) }
+            do { try connection.handler.forwardClientPackets(packets) } catch { self.relayFailed(error, nextSequenceID: nil) }
         }
     }
 
     // MARK: relaying (called on the backend's event loop)
 
-    func relay(_ packet: MySQLPacket, summary: ResponseSummary?) {
-        if relayBuffering {
-            let now = NIODeadline.now()
-            if relayFirstAt == nil { relayFirstAt = now }
-            relayBuffer.append(packet)
-            guard let summary else { return }
-            let packets = relayBuffer
-            let queryMicros = UInt64(max(((relayFirstAt ?? now) - relaySentAt).nanoseconds / 1000, 0))
-            let responseMicros = UInt64(max((now - relaySentAt).nanoseconds / 1000, 0))
-            relayBuffer = []
-            relayBuffering = false
-            Self.onLoop(eventLoop) { self.scriptResult(packets, summary, queryMicros: queryMicros, responseMicros: responseMicros) }
+    func relay(_ bytes: ByteBuffer, last: (packet: MySQLPacket, summary: ResponseSummary)?) {
+        if relayBuffering { return keepForScript(bytes, summary: last?.summary) }
+        relayBackend?.bytesReceived.wrappingIncrement(by: UInt64(bytes.readableBytes), ordering: .relaxed)
+        guard let (packet, summary) = last else {
+            channel.write(bytes, promise: nil)
+            if !channel.isWritable {
+                relayHandler?.pauseReading()   // backpressure: until the client drains
+            }
             return
         }
-        relayedPackets += 1
-        relayBackend?.bytesReceived.wrappingIncrement(by: UInt64(packet.payload.readableBytes + 4), ordering: .relaxed)
-        lastRelayedSequenceID = packet.sequenceID
-        var out = packet
-        if summary != nil, !capabilities.contains(.sessionTrack) {
-            out = Self.withoutSessionTrack(packet, backendCapabilities: BackendConnector.capabilities)
-        }
-                if let summary {
-            channel.writeAndFlush(out, promise: nil)
-            Self.onLoop(eventLoop) { self.finishCommand(summary) }
+        if capabilities.contains(.sessionTrack) || packet.payload.getInteger(at: packet.payload.readerIndex, as: UInt8.self) != OKPacket.header {
+            channel.writeAndFlush(bytes, promise: nil)
         } else {
-            channel.write(out, promise: nil)
-            if !channel.isWritable, let relayChannel {
-                // Backpressure: stop reading the backend until the client drains.
-                relayChannel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
-            }
+            // The final OK goes out without the session-state block this client cannot parse.
+            var chunk = bytes
+            let before = chunk.readSlice(length: chunk.readableBytes - MySQLPacket.headerLength - packet.payload.readableBytes)!
+            if before.readableBytes > 0 { channel.write(before, promise: nil) }
+            let stripped = Self.withoutSessionTrack(packet, backendCapabilities: BackendConnector.capabilities)
+            channel.writeAndFlush(channel.allocator.mysqlFrame(stripped), promise: nil)
         }
+        Self.onLoop(eventLoop) { self.finishCommand(summary) }
+    }
+
+    /// A script's queued query: its response goes to read_query_result, not to the client.
+    private func keepForScript(_ bytes: ByteBuffer, summary: ResponseSummary?) {
+        let now = NIODeadline.now()
+        if relayFirstAt == nil { relayFirstAt = now }
+        var rest = bytes
+        var decoder = MySQLPacketDecoder()
+        while let packet = try? decoder.decode(buffer: &rest) { relayBuffer.append(packet) }
+        guard let summary else { return }
+        let packets = relayBuffer
+        let queryMicros = UInt64(max(((relayFirstAt ?? now) - relaySentAt).nanoseconds / 1000, 0))
+        let responseMicros = UInt64(max((now - relaySentAt).nanoseconds / 1000, 0))
+        relayBuffer = []
+        relayBuffering = false
+        Self.onLoop(eventLoop) { self.scriptResult(packets, summary, queryMicros: queryMicros, responseMicros: responseMicros) }
     }
 
     func relayFlush() {
         channel.flush()
     }
 
-    func relayNeedsClientData(_ packet: MySQLPacket) {
+    func relayNeedsClientData(_ packet: MySQLPacket, frame: ByteBuffer) {
         guard capabilities.contains(.localFiles) else {
             // The client cannot send files: answer "no file" for it; the server replies with an error.
             let empty = MySQLPacket(sequenceID: packet.sequenceID &+ 1, payload: ByteBuffer())
             if let backend { try? backend.handler.forwardClientPackets([empty]) }
             return
         }
-        channel.writeAndFlush(packet, promise: nil)
+        channel.writeAndFlush(frame, promise: nil)
         eventLoop.execute {
             self.uploadingLocalFile = true
             self.pin(.localInfile)
         }
     }
 
-    func relayFailed(_ error: Error) {
-        let sequenceID = relayedPackets > 0 ? lastRelayedSequenceID &+ 1 : nil
-        eventLoop.execute { self.backendLost(error, sequenceID: sequenceID) }
+    func relayFailed(_ error: Error, nextSequenceID: UInt8?) {
+        eventLoop.execute { self.backendLost(error, sequenceID: nextSequenceID) }
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         if context.channel.isWritable, let backend {
-            backend.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
+            backend.resumeReading()
         }
         context.fireChannelWritabilityChanged()
     }
@@ -762,7 +784,6 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
     private func detachBackend(_ disposition: ReleaseDisposition) {
         guard let connection = backend else { return }
         backend = nil
-        connection.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
         server.coordinator.release(connection, disposition)
     }
 
@@ -885,7 +906,7 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
     private func send<M: MySQLMessage>(_ message: M, sequenceID: UInt8) {
         var payload = context.channel.allocator.buffer(capacity: 64)
         message.write(into: &payload, capabilities: capabilities.isEmpty ? Self.offeredCapabilities : capabilities)
-        context.write(wrapOutboundOut(MySQLPacket(sequenceID: sequenceID, payload: payload)), promise: nil)
+        context.writeMySQLPacket(MySQLPacket(sequenceID: sequenceID, payload: payload))
     }
 
     /// An error after which the connection cannot go on (handshake failures, as MariaDB does).

@@ -73,7 +73,6 @@ final class FunnelRuntime: @unchecked Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandlers([
                         ByteToMessageHandler(MySQLPacketDecoder(maximumLogicalPacketSize: maxPacketSize)),
-                        MessageToByteHandler(MySQLPacketEncoder()),
                         ClientSession(id: self.clients.makeID(), server: self),
                     ])
                 }

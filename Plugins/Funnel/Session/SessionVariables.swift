@@ -20,6 +20,7 @@ struct SessionVariables: Equatable, Sendable {
 
     /// One SET statement that turns `current` into `self`, or nil when they already match.
     func statement(toTransform current: SessionVariables) -> String? {
+        if values == current.values { return nil }   // the usual case, on every hand-over
         var assignments: [String] = []
         for name in Set(values.keys).union(current.values.keys).sorted() where values[name] != current.values[name] {
             if let value = values[name] {

@@ -55,10 +55,31 @@ extension ByteBuffer {
         return next
     }
 
+    /// Writes one physical packet as it goes on the wire, header included. A payload of exactly
+    /// the maximum stays one (continued) packet, as when relaying; a longer one is split,
+    /// numbering the continuations after `packet.sequenceID`.
+    public mutating func writeMySQLPacket(_ packet: MySQLPacket) {
+        if packet.payload.readableBytes <= MySQLPacket.maximumPayloadLength {
+            writeMySQLPacketUnchecked(packet)
+        } else {
+            writeMySQLPackets(payload: packet.payload, firstSequenceID: packet.sequenceID)
+        }
+    }
+
     /// Writes one physical packet whose payload is known to fit.
     mutating func writeMySQLPacketUnchecked(_ packet: MySQLPacket) {
         let length = UInt32(packet.payload.readableBytes)
         writeInteger(length | UInt32(packet.sequenceID) << 24, endianness: .little, as: UInt32.self)
         writeImmutableBuffer(packet.payload)
+    }
+}
+
+extension ByteBufferAllocator {
+    /// One buffer holding the packet as it goes on the wire: for pipelines that write bytes
+    /// and have no encoder handler.
+    public func mysqlFrame(_ packet: MySQLPacket) -> ByteBuffer {
+        var frame = buffer(capacity: MySQLPacket.headerLength + packet.payload.readableBytes)
+        frame.writeMySQLPacket(packet)
+        return frame
     }
 }

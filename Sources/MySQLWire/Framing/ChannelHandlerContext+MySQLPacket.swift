@@ -1,0 +1,19 @@
+import NIOCore
+
+extension ChannelHandlerContext {
+    /// Writes one physical packet down a pipeline that carries bytes (no encoder handler).
+    /// A large payload goes out as a header and the payload itself, without a copy; a small
+    /// one is copied behind its header, which is cheaper than a second buffer to write.
+    public func writeMySQLPacket(_ packet: MySQLPacket, flush: Bool = false) {
+        let length = packet.payload.readableBytes
+        if length >= 16 * 1024 && length <= MySQLPacket.maximumPayloadLength {
+            var header = channel.allocator.buffer(capacity: MySQLPacket.headerLength)
+            header.writeInteger(UInt32(length) | UInt32(packet.sequenceID) << 24, endianness: .little, as: UInt32.self)
+            write(NIOAny(header), promise: nil)
+            write(NIOAny(packet.payload), promise: nil)
+        } else {
+            write(NIOAny(channel.allocator.mysqlFrame(packet)), promise: nil)
+        }
+        if flush { self.flush() }
+    }
+}

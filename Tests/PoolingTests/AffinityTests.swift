@@ -1,0 +1,58 @@
+import Pooling
+import XCTest
+
+/// Affinity: a request prefers an idle connection established with its own affinity (the
+/// funnel's event loop), so client and backend connection share a thread; it is only a preference.
+final class AffinityTests: XCTestCase {
+    private var now = PoolInstant(nanoseconds: 1)
+
+    /// Opens a connection for a request with this affinity, establishes it there, releases it.
+    private func idleConnection(_ pool: ConnectionPool, _ request: RequestID, affinity: Int, database: String? = nil) throws -> ConnectionID {
+        let actions = try pool.acquire(request, user: "app", database: database, backends: ["db"], now: now, affinity: affinity)
+        guard case .connect(let id, _, _)? = actions.first else { XCTFail("\(actions)"); return ConnectionID(0) }
+        XCTAssertEqual(pool.wantedAffinity(id), affinity)
+        let established = try pool.connectionEstablished(id, now: now, schema: database, affinity: affinity)
+        XCTAssertEqual(established.count, 1, "\(established)")
+        return id
+    }
+
+    private func leased(_ actions: PoolActions) -> ConnectionID? {
+        if case .handOver(_, let lease)? = actions.first { return lease.connection }
+        return nil
+    }
+
+    func testIdleConnectionOfTheSameAffinityGoesFirst() throws {
+        let pool = ConnectionPool()
+        _ = try pool.addBackend("db", BackendConfiguration(maxConnections: 4), now: now)
+        let onZero = try idleConnection(pool, 1, affinity: 0)
+        let onOne = try idleConnection(pool, 2, affinity: 1)
+        _ = try pool.release(onZero, now: now)
+        _ = try pool.release(onOne, now: now)   // the newest idle one is on loop 1
+        let forZero = try pool.acquire(3, user: "app", database: nil, backends: ["db"], now: now, affinity: 0)
+        XCTAssertEqual(leased(forZero), onZero)
+        let forOne = try pool.acquire(4, user: "app", database: nil, backends: ["db"], now: now, affinity: 1)
+        XCTAssertEqual(leased(forOne), onOne)
+        XCTAssertTrue(pool.checkInvariants().isEmpty)
+    }
+
+    func testAffinityIsOnlyAPreference() throws {
+        let pool = ConnectionPool()
+        _ = try pool.addBackend("db", BackendConfiguration(maxConnections: 1), now: now)
+        let onOne = try idleConnection(pool, 1, affinity: 1)
+        _ = try pool.release(onOne, now: now)
+        // No idle connection of affinity 0 and no room to open one: the other loop's serves.
+        let actions = try pool.acquire(2, user: "app", database: nil, backends: ["db"], now: now, affinity: 0)
+        XCTAssertEqual(leased(actions), onOne)
+    }
+
+    func testTheWantedSchemaOutranksAffinity() throws {
+        let pool = ConnectionPool()
+        _ = try pool.addBackend("db", BackendConfiguration(maxConnections: 4), now: now)
+        let shopOnOne = try idleConnection(pool, 1, affinity: 1, database: "shop")
+        let otherOnZero = try idleConnection(pool, 2, affinity: 0, database: "other")
+        _ = try pool.release(shopOnOne, now: now)
+        _ = try pool.release(otherOnZero, now: now)
+        let actions = try pool.acquire(3, user: "app", database: "shop", backends: ["db"], now: now, affinity: 0)
+        XCTAssertEqual(leased(actions), shopOnOne)
+    }
+}

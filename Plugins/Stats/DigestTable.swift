@@ -2,8 +2,8 @@ import SQLText
 import Synchronization
 
 /// Per-query-digest figures, keyed by (normalized text, user, database), bounded: when full, the
-/// digest seen least recently makes room and the eviction is counted. The query is normalized
-/// before the lock is taken; inside it is one hash lookup and a few additions.
+/// digest seen least recently makes room and the eviction is counted. A query whose shape was
+/// seen costs one fingerprint pass and one lock; a new shape is normalized outside the lock.
 final class DigestTable: @unchecked Sendable {
     /// User and database by hash, so a hit makes no String.
     struct Key: Hashable {
@@ -35,6 +35,9 @@ final class DigestTable: @unchecked Sendable {
         var newest = -1
         var oldest = -1
         var evictions: UInt64 = 0
+        /// Query shapes seen (SQLShape) and their digests: a known shape skips normalizing.
+        /// Bounded by clearing: refilling costs one normalization per shape.
+        var shapes: [UInt64: UInt64] = [:]
     }
 
     let capacity: Int
@@ -54,18 +57,36 @@ final class DigestTable: @unchecked Sendable {
 
     func record(query: UnsafeBufferPointer<UInt8>, user: UnsafeBufferPointer<UInt8>, database: UnsafeBufferPointer<UInt8>,
                 _ execution: Execution) {
+        let userHash = FNV1a.hash(user)
+        let databaseHash = FNV1a.hash(database)
+        // A query shape seen before: its digest is known, and one lock does it all.
+        let shape = SQLShape.fingerprint(query)
+        if let shape, state.withLock({ s -> Bool in
+            guard let digest = s.shapes[shape],
+                  let slot = s.slots[Key(digest: digest, user: userHash, database: databaseHash)] else { return false }
+            count(execution, in: &s, slot)
+            return true
+        }) { return }
         let digest = SQLDigest.normalize(query)
-        let key = Key(digest: digest.hash, user: FNV1a.hash(user), database: FNV1a.hash(database))
+        let key = Key(digest: digest.hash, user: userHash, database: databaseHash)
         state.withLock { s in
+            if let shape {
+                if s.shapes.count >= capacity * 4 { s.shapes.removeAll(keepingCapacity: true) }
+                s.shapes[shape] = digest.hash
+            }
             let slot = s.slots[key] ?? insert(&s, key: key, text: digest.text, user: user, database: database, now: execution.unixMs)
-            s.entries[slot].count &+= 1
-            if execution.failed { s.entries[slot].errors &+= 1 }
-            s.entries[slot].rowsSent &+= execution.rowsSent
-            s.entries[slot].rowsAffected &+= execution.rowsAffected
-            s.entries[slot].latency.record(execution.nanoseconds)
-            s.entries[slot].lastSeen = execution.unixMs
-            touch(&s, slot)
+            count(execution, in: &s, slot)
         }
+    }
+
+    private func count(_ execution: Execution, in s: inout State, _ slot: Int) {
+        s.entries[slot].count &+= 1
+        if execution.failed { s.entries[slot].errors &+= 1 }
+        s.entries[slot].rowsSent &+= execution.rowsSent
+        s.entries[slot].rowsAffected &+= execution.rowsAffected
+        s.entries[slot].latency.record(execution.nanoseconds)
+        s.entries[slot].lastSeen = execution.unixMs
+        touch(&s, slot)
     }
 
     /// A new entry, in a fresh slot or in the least recently seen one's.

@@ -119,11 +119,12 @@ class Lab:
             raise BenchError(f"the {plugin} plugin declares no option with '{word}' in its name:\n{out[-1500:]}")
         return names[0]
 
-    def funnel(self, pool: int = 64, plugins=("funnel",), extra=(), name=None) -> Setup:
+    def funnel(self, pool: int = 64, plugins=("funnel",), extra=(), name=None, wrapper=(), bin_dir=None) -> Setup:
         """The chassis running the funnel (transaction mode) with this pool size and these plugins.
         One at a time: another one's idle backend connections would show in the server's figures.
         Each start takes the next port, so no socket of the previous one can be in the way."""
-        key = (pool, tuple(plugins), tuple(extra))
+        key = (pool, tuple(plugins), tuple(extra), tuple(wrapper), bin_dir)
+        bin_dir = bin_dir or self.bin_dir
         if self._funnel and self._funnel[0] == key and self._funnel[1].poll() is not None:
             dead = self._funnel[1]
             self.incident(f"{dead.label} had exited with {dead.returncode}; started again (log {dead.log_path})")
@@ -132,7 +133,7 @@ class Lab:
             self.stop_proxies(haproxy=False)
             port = self.funnel_ports[next(self._ids) % len(self.funnel_ports)]
             self._check_port(port)
-            argv = [self.bin_dir / "chassis", "--plugins", ",".join(plugins), "--log-level=notice",
+            argv = [*wrapper, bin_dir / "chassis", "--plugin-dir", bin_dir, "--plugins", ",".join(plugins), "--log-level=notice",
                     f"--funnel-address=127.0.0.1:{port}", f"--funnel-backend-addresses=127.0.0.1:{self.db.port}",
                     "--funnel-pool-mode=transaction", f"--funnel-backend-max-connections={pool}",
                     "--funnel-auth-user=root", "--funnel-max-client-connections=0"]
@@ -142,7 +143,7 @@ class Lab:
                 argv.append(f"{self._plugin_option('lua', 'script')}={self.empty_lua}")
             proc = self.process("chassis", [*argv, *extra])
             self._funnel = (key, proc, port)
-            wait_for_port(port, proc)
+            wait_for_port(port, proc, timeout=180 if wrapper else 30)   # valgrind starts slowly
         _, proc, port = self._funnel
         return Setup(name or f"funnel (pool {pool})", port, proc)
 

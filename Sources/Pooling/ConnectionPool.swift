@@ -300,6 +300,11 @@ public final class ConnectionPool {
     /// The earliest deadline in the backlog (to arm a timer instead of ticking blindly). O(n).
     public var nextDeadline: PoolInstant? { waiters.values.lazy.map(\.deadline).min() }
 
+    /// The connections of one (backend, user) pool, by state (zero when it has none).
+    public func counts(backend: BackendID, user: String) -> ConnectionCounts {
+        backends[backend]?.pools[user]?.counts ?? ConnectionCounts()
+    }
+
     /// The affinity of the request a connect was started for (where to open the connection).
     public func wantedAffinity(_ id: ConnectionID) -> Int? { connections[id]?.openedFor?.affinity }
 

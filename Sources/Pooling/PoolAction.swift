@@ -50,15 +50,18 @@ public struct Lease: Sendable, Equatable {
 public struct PoolActions: RandomAccessCollection, Sendable, Equatable, CustomStringConvertible {
     private var head: PoolAction?
     private var tail: [PoolAction] = []
+    /// Kept, not derived: testing `head` for nil copies the action (retaining its strings).
+    private var size = 0
 
     public init() {}
 
     public var startIndex: Int { 0 }
-    public var endIndex: Int { head == nil ? 0 : 1 + tail.count }
+    public var endIndex: Int { size }
     public subscript(position: Int) -> PoolAction { position == 0 ? head! : tail[position - 1] }
 
     mutating func append(_ action: PoolAction) {
-        if head == nil { head = action } else { tail.append(action) }
+        if size == 0 { head = action } else { tail.append(action) }
+        size += 1
     }
 
     public var description: String { Array(self).description }

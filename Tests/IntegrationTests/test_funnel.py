@@ -172,6 +172,26 @@ def test_sql_prepare_user_variables_and_last_insert_id(start_funnel):
         assert query(c, "SELECT LAST_INSERT_ID()") == ((inserted,),)
 
 
+@pytest.mark.parametrize("pinning, check, expected", [
+    ("create temporary table pin_tmp (a int)", "insert into pin_tmp values (1)", []),
+    ("select sql_calc_found_rows v from items limit 1", "select found_rows() >= 3", [(1,)]),
+    ("select get_lock('pin_lock', 5)", "select is_used_lock('pin_lock') = connection_id()", [(1,)]),
+])
+def test_session_state_pins_the_connection(start_funnel, pinning, check, expected):
+    """Written in lower case and inside longer words (sql_calc_found_rows): the pre-scan must
+    still see them. Between the two statements another client takes the most recently used
+    idle connection for a transaction: without the pin, `check` would run elsewhere."""
+    f = start_funnel("--funnel-threads=1", "--funnel-backend-max-connections=2")
+    with f.connect() as setup:
+        query(setup, "INSERT INTO items (v) VALUES ('p1'), ('p2'), ('p3')")
+    with f.connect() as a, f.connect() as b:
+        query(a, pinning)
+        query(b, "BEGIN")
+        query(b, "SELECT 1")
+        assert list(query(a, check)) == expected
+        query(b, "COMMIT")
+
+
 def test_read_only_user_refused_insert(start_funnel):
     f = start_funnel()
     with f.connect(user=RO_USER, password=RO_PASSWORD) as c:

@@ -20,7 +20,15 @@ final class SQLTextCostTests: XCTestCase {
             for _ in 0..<n { hash ^= SQLDigest.normalize(bytes).hash }
         }
         let normalizeNs = Double(DispatchTime.now().uptimeNanoseconds - start) / Double(n)
-        print(String(format: "SQLText cost (%d-byte SELECT): classify %.0f ns, normalize %.0f ns", sql.count, classifyNs, normalizeNs))
+        var shape: UInt64 = 0
+        start = DispatchTime.now().uptimeNanoseconds
+        sql.withUnsafeBufferPointer { bytes in
+            for _ in 0..<n { shape ^= SQLShape.fingerprint(bytes) ?? 1 }
+        }
+        let shapeNs = Double(DispatchTime.now().uptimeNanoseconds - start) / Double(n)
+        print(String(format: "SQLText cost (%d-byte SELECT): classify %.0f ns, normalize %.0f ns, shape %.0f ns",
+                     sql.count, classifyNs, normalizeNs, shapeNs))
+        XCTAssertEqual(shape, 0, "an even number of equal fingerprints cancels out")
         XCTAssertEqual(readOnly, n)
         XCTAssertEqual(hash, 0, "an even number of equal hashes cancels out")
     }

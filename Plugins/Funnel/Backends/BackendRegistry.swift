@@ -43,6 +43,10 @@ final class BackendRegistry: @unchecked Sendable {
     /// to a read-only backend. Policies may veto any of them.
     func candidates(role: BackendRole, user: String, database: String?, poolOpen: (BackendID) -> (open: Int, idle: Int)) -> [BackendID] {
         lock.withLock {
+            if backends.count == 1, policies.isEmpty {   // the common setup, without the filtering
+                let only = backends[0]
+                return only.health == .up && (only.role == role || role == .readOnly) ? [only.id] : []
+            }
             let up = backends.filter { $0.health == .up }
             var eligible = up.filter { $0.role == role }
             if eligible.isEmpty && role == .readOnly { eligible = up.filter { $0.role == .readWrite } }

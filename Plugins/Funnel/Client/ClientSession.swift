@@ -1,6 +1,7 @@
 import CChassis
 import MySQLWire
 import NIOCore
+import PluginKit
 import Pooling
 
 /// One client connection: the greeting and authentication, then the command loop, which
@@ -23,7 +24,7 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
     private enum Phase {
         case greeted
         case lookingUp
-        case switchingAuth(HandshakeResponse41, UserEntry)
+        indirect case switchingAuth(HandshakeResponse41, UserEntry)   // boxed: idle clients stay small
         case command
         case closed
     }
@@ -60,6 +61,9 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
     private var variables = SessionVariables()
     private(set) var pins: Set<PinReason> = []
     private var backend: BackendConnection?
+    /// The stats plugin's backlog-wait histogram of the user it was resolved for.
+    private var waitSeries: StatsClient.Series?
+    private var waitSeriesUser = ""
     /// This client's event loop as the pool knows it (connections on the same loop go first).
     private var affinity: Int?
     private var waiting: RequestID?
@@ -516,7 +520,13 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
             replyAndFinish(PoolErrors.packet(for: failure))
         case .success(let (connection, lease)):
             backend = connection
-            server.metrics?.waited(user: userName, lease.waited)
+            if let metrics = server.metrics {
+                if waitSeriesUser != userName {
+                    waitSeries = metrics.waitSeries(user: userName)
+                    waitSeriesUser = userName
+                }
+                waitSeries?.record(nanoseconds: lease.waited.nanoseconds)
+            }
             publishSnapshot()
             // Usually the connection is already in the client's state: no round trip, no future.
             guard let preparing = prepare(connection, needsPing: lease.needsPing) else { return then(connection) }

@@ -36,10 +36,6 @@ final class PoolCoordinator: @unchecked Sendable {
     private var admission: ClientAdmission
     private var paused = false
     private var waitTimeout: TimeAmount
-    /// Open and leased connections per pool, for the policies' pool caps.
-    private var open: [PoolKey: Int] = [:]
-    private var leased: [PoolKey: Int] = [:]
-    private var connectingKeys: [ConnectionID: PoolKey] = [:]
     private var drainDeadlines: [BackendID: NIODeadline] = [:]
 
     let registry: BackendRegistry
@@ -186,9 +182,8 @@ final class PoolCoordinator: @unchecked Sendable {
     /// Open and idle connections of one pool, for a policy's cap.
     func poolCounts(backend: BackendID, user: String) -> (open: Int, idle: Int) {
         lock.withLock {
-            let key = PoolKey(backend: backend, user: user)
-            let o = open[key, default: 0]
-            return (o, o - leased[key, default: 0])
+            let counts = pool.counts(backend: backend, user: user)
+            return (counts.total - counts.connecting, counts.idle)
         }
     }
 
@@ -216,49 +211,75 @@ final class PoolCoordinator: @unchecked Sendable {
     @discardableResult
     func acquire(user: String, database: String?, role: BackendRole, backend: BackendID? = nil, affinity: Int? = nil,
                  completion: @escaping Completion) -> RequestID {
-        let request = lock.withLock { () -> RequestID in
-            defer { nextRequest += 1 }
-            return RequestID(nextRequest)
-        }
-        submit(request, user: user, database: database, role: role, backend: backend, affinity: affinity,
+        submit(nil, user: user, database: database, role: role, backend: backend, affinity: affinity,
                completion: completion, deadline: nil, since: .now())
-        return request
     }
 
-    private func submit(_ request: RequestID, user: String, database: String?, role: BackendRole, backend: BackendID? = nil,
-                        affinity: Int?, completion: @escaping Completion, deadline: NIODeadline?, since: NIODeadline) {
+    private enum Submission {
+        case parked
+        case refused
+        /// An idle connection served at once (the usual case): no waiter was recorded.
+        case served(BackendConnection, Lease)
+        case queued(PoolActions)
+    }
+
+    /// One acquisition (a new one when `request` is nil, else a parked one retried).
+    @discardableResult
+    private func submit(_ request: RequestID?, user: String, database: String?, role: BackendRole, backend: BackendID? = nil,
+                        affinity: Int?, completion: @escaping Completion, deadline: NIODeadline?, since: NIODeadline) -> RequestID {
         var candidates = registry.candidates(role: role, user: user, database: database) { self.poolCounts(backend: $0, user: user) }
         // A script's choice (backend_ndx) goes first when that backend is up; the rest stay fall-backs.
         if let backend, registry[backend]?.health == .up {
             candidates = [backend] + candidates.filter { $0 != backend }
         }
         let willServe = candidates.isEmpty && registry.anyWillServe(role)
-        let outcome: Result<PoolActions, PoolError>? = lock.withLock {
+        let (request, submission) = lock.withLock { () -> (RequestID, Submission) in
+            let request = request ?? {
+                defer { nextRequest += 1 }
+                return RequestID(nextRequest)
+            }()
             if paused || willServe {
                 parked[request] = Parked(user: user, database: database, role: role, affinity: affinity, completion: completion,
                                          deadline: deadline ?? .now() + waitTimeout, since: since)
                 parkedOrder.append(request)
-                return nil
+                return (request, .parked)
             }
-            if candidates.isEmpty { return .failure(.unknownBackend(BackendID("none"))) }
-            waiters[request] = completion
+            if candidates.isEmpty { return (request, .refused) }
             let remaining = deadline.map { PoolDuration(nanoseconds: UInt64(max(($0 - .now()).nanoseconds, 1))) }
-            return Result { () throws(PoolError) in
-                try pool.acquire(request, user: user, database: database, backends: .preferred(candidates), now: Self.now(),
-                                 timeout: remaining, affinity: affinity)
+            let actions: PoolActions
+            do {
+                actions = try pool.acquire(request, user: user, database: database, backends: .preferred(candidates), now: Self.now(),
+                                           timeout: remaining, affinity: affinity)
+            } catch {
+                return (request, .refused)
             }
+            if actions.endIndex == 1, case .handOver(request, let lease) = actions[0],
+               let connection = connections[lease.connection] {
+                return (request, .served(connection, lease))
+            }
+            waiters[request] = completion
+            return (request, .queued(actions))
         }
-        switch outcome {
-        case nil:
+        switch submission {
+        case .parked:
             events.publishIfWanted(.backlogEnter) { "user=\(user) db=\(database ?? "") parked=true" }
-        case .failure:
-            lock.withLock { _ = waiters.removeValue(forKey: request) }
+        case .refused:
             completion(.failure(.noBackendAvailable))
-        case .success(let actions):
+        case .served(let connection, let lease):
+            publishAcquire(lease)
+            completion(.success((connection, lease)))
+        case .queued(let actions):
             if events.wanted(.backlogEnter), lock.withLock({ pool.isWaiting(request) }) {
                 events.publish(.backlogEnter, "user=\(user) db=\(database ?? "")")
             }
             run(actions)
+        }
+        return request
+    }
+
+    private func publishAcquire(_ lease: Lease) {
+        events.publishIfWanted(.acquire) {
+            "connection=\(lease.connection.rawValue) backend=\(lease.backend) user=\(lease.user) waited_us=\(lease.waited.nanoseconds / 1000)"
         }
     }
 
@@ -291,9 +312,7 @@ final class PoolCoordinator: @unchecked Sendable {
 
     func release(_ connection: BackendConnection, _ disposition: ReleaseDisposition) {
         let actions: PoolActions = lock.withLock {
-            let key = PoolKey(backend: connection.backend, user: connection.user)
-            leased[key, default: 1] -= 1
-            return (try? pool.release(connection.id, disposition, now: Self.now(), currentSchema: connection.schema)) ?? PoolActions()
+            (try? pool.release(connection.id, disposition, now: Self.now(), currentSchema: connection.schema)) ?? PoolActions()
         }
         events.publishIfWanted(.release) {
             "connection=\(connection.id.rawValue) backend=\(connection.backend) user=\(connection.user) disposition=\(disposition)"
@@ -342,22 +361,21 @@ final class PoolCoordinator: @unchecked Sendable {
     }
 
     private func run(_ actions: PoolActions) {
-        for action in actions {
+        // Indexed, not `for in`: iterating a collection of another module goes through generic
+        // code that looks its metadata up at run time, on every release.
+        for index in 0..<actions.endIndex {
+            let action = actions[index]
             switch action {
             case .handOver(let request, let lease):
                 let (waiter, connection) = lock.withLock { () -> (Completion?, BackendConnection?) in
-                    let waiter = waiters.removeValue(forKey: request)
-                    if waiter != nil { leased[PoolKey(backend: lease.backend, user: lease.user), default: 0] += 1 }
-                    return (waiter, connections[lease.connection])
+                    (waiters.removeValue(forKey: request), connections[lease.connection])
                 }
                 guard let connection else { continue }
                 guard let waiter else {
                     run(lock.withLock { (try? pool.release(lease.connection, .clean, now: Self.now())) ?? PoolActions() })
                     continue
                 }
-                events.publishIfWanted(.acquire) {
-                    "connection=\(lease.connection.rawValue) backend=\(lease.backend) user=\(lease.user) waited_us=\(lease.waited.nanoseconds / 1000)"
-                }
+                publishAcquire(lease)
                 waiter(.success((connection, lease)))
             case .fail(let request, let failure):
                 guard let waiter = lock.withLock({ waiters.removeValue(forKey: request) }) else { continue }
@@ -384,10 +402,7 @@ final class PoolCoordinator: @unchecked Sendable {
             run(lock.withLock { (try? pool.connectionFailed(id, now: Self.now(), error: message)) ?? PoolActions() })
             return
         }
-        let wanted = lock.withLock { () -> Int? in
-            connectingKeys[id] = PoolKey(backend: backend, user: user)
-            return pool.wantedAffinity(id)
-        }
+        let wanted = lock.withLock { pool.wantedAffinity(id) }
         // Open it on the loop of the client that asked, so their packets never change threads.
         let affinity = wanted.map { $0 % loops.count } ?? Int.random(in: 0..<loops.count)
         let started = NIODeadline.now()
@@ -401,7 +416,6 @@ final class PoolCoordinator: @unchecked Sendable {
                 connection.handler.onClose = { [weak self] _ in self?.connectionClosed(id) }
                 let actions = self.lock.withLock { () -> PoolActions in
                     self.connections[id] = connection
-                    if let key = self.connectingKeys.removeValue(forKey: id) { self.open[key, default: 0] += 1 }
                     return (try? self.pool.connectionEstablished(id, now: Self.now(), affinity: affinity)) ?? PoolActions()
                 }
                 if !connection.channel.isActive { self.connectionClosed(id) }
@@ -412,9 +426,8 @@ final class PoolCoordinator: @unchecked Sendable {
                 } else {
                     self.backendFailed(state, reason: "connect failed: \(error)")
                 }
-                self.run(self.lock.withLock { () -> PoolActions in
-                    self.connectingKeys[id] = nil
-                    return (try? self.pool.connectionFailed(id, now: Self.now(), error: "\(error)")) ?? PoolActions()
+                self.run(self.lock.withLock {
+                    (try? self.pool.connectionFailed(id, now: Self.now(), error: "\(error)")) ?? PoolActions()
                 })
             }
         }
@@ -432,13 +445,9 @@ final class PoolCoordinator: @unchecked Sendable {
 
     private func connectionClosed(_ id: ConnectionID) {
         let actions: PoolActions = lock.withLock {
-            guard let connection = connections.removeValue(forKey: id) else { return PoolActions() }
-            open[PoolKey(backend: connection.backend, user: connection.user), default: 1] -= 1
+            guard connections.removeValue(forKey: id) != nil else { return PoolActions() }
             if closing.remove(id) != nil {
                 return (try? pool.connectionClosed(id, now: Self.now())) ?? PoolActions()
-            }
-            if pool.connectionInfo(id)?.state == .leased {
-                leased[PoolKey(backend: connection.backend, user: connection.user), default: 1] -= 1
             }
             return (try? pool.connectionLost(id, now: Self.now())) ?? PoolActions()
         }

@@ -16,22 +16,39 @@ final class FunnelEvents: @unchecked Sendable {
         case backendAdded = "funnel.backend.added"
         case backendRemoved = "funnel.backend.removed"
         case backendState = "funnel.backend.state"
+
+        /// The case's position in `allCases` (declaration order), without hashing the raw value.
+        var position: Int {
+            switch self {
+            case .acquire: 0
+            case .release: 1
+            case .backlogEnter: 2
+            case .backlogTimeout: 3
+            case .backlogRefused: 4
+            case .clientConnected: 5
+            case .clientDisconnected: 6
+            case .pinned: 7
+            case .backendAdded: 8
+            case .backendRemoved: 9
+            case .backendState: 10
+            }
+        }
     }
 
     private let context: PluginContext
-    private var topics: [Name: UnsafePointer<chassis_topic>] = [:]
+    /// By the name's position in `Name.allCases`: asked twice per query, so no hashing.
+    private let topics: [UnsafePointer<chassis_topic>?]
 
     init(context: PluginContext) {
         self.context = context
-        for name in Name.allCases {
-            if let topic = context.topic(name.rawValue) { topics[name] = topic }
-        }
+        precondition(Name.allCases.enumerated().allSatisfy { $0.offset == $0.element.position })
+        topics = Name.allCases.map { context.topic($0.rawValue) }
     }
 
     /// True when at least one plugin subscribed (or the host predates topics: then always).
     @inline(__always)
     func wanted(_ name: Name) -> Bool {
-        guard let topic = topics[name] else { return true }
+        guard let topic = topics[name.position] else { return true }
         return topic.pointee.subscribers > 0
     }
 

@@ -39,14 +39,14 @@ final class FunnelMetrics: @unchecked Sendable {
                                                check: checkDuration?.series([backend.id.name]))
     }
 
-    func waited(user: String, _ duration: PoolDuration) {
-        let series = lock.withLock { () -> StatsClient.Series? in
+    /// The user's backlog-wait histogram (sessions keep it: a lookup per acquisition is too much).
+    func waitSeries(user: String) -> StatsClient.Series? {
+        lock.withLock { () -> StatsClient.Series? in
             if let s = waitSeries[user] { return s }
             let s = waitDuration?.series([user])
             waitSeries[user] = s
             return s
         }
-        series?.record(nanoseconds: duration.nanoseconds)
     }
 
     func pinned(_ reason: PinReason) {

@@ -69,6 +69,10 @@ final class FunnelRuntime: @unchecked Sendable {
             .serverChannelOption(.backlog, value: 4096)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            // A channel keeps its last receive buffer for the next read, so an idle client holds
+            // one: NIO's default 2 KiB start would be most of an idle client's memory. Commands
+            // are small; a large one grows the buffer for as long as it is needed.
+            .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 256, maximum: 64 * 1024))
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandlers([

@@ -32,29 +32,44 @@ struct QueryAnalysis {
         isReadOnly = info.isReadOnly
     }
 
-    /// The words behind a pin, LAST_INSERT_ID() or ROLLBACK (matched case-insensitively);
-    /// `@` and `;` trigger alone.
-    private static let words: [[UInt8]] = ["LOCK", "FOUND_ROWS", "LAST_INSERT_ID", "PREPARE", "EXECUTE", "DEALLOCATE",
-                                           "TEMPORARY", "HANDLER", "ROLLBACK", "INTO"].map { Array($0.utf8) }
-
+    /// Whether the words behind a pin, LAST_INSERT_ID() or ROLLBACK occur anywhere (matched
+    /// case-insensitively, inside longer words too, as in SQL_CALC_FOUND_ROWS); `@` and `;`
+    /// trigger alone. A switch on the first letter keeps it to a few instructions a byte.
     static func mayMatter(_ bytes: UnsafeRawBufferPointer) -> Bool {
         let n = bytes.count
         var i = 0
         while i < n {
             let b = bytes[i]
-            if b == UInt8(ascii: "@") || b == UInt8(ascii: ";") { return true }
-            let upper = b & 0xDF
-            if upper == UInt8(ascii: "L") || upper == UInt8(ascii: "F") || upper == UInt8(ascii: "P") || upper == UInt8(ascii: "E")
-                || upper == UInt8(ascii: "D") || upper == UInt8(ascii: "T") || upper == UInt8(ascii: "H")
-                || upper == UInt8(ascii: "R") || upper == UInt8(ascii: "I") {
-                for word in words where word[0] == upper && i + word.count <= n {
-                    var k = 1
-                    while k < word.count, bytes[i + k] & 0xDF == word[k] { k += 1 }
-                    if k == word.count { return true }
-                }
+            switch b & 0xDF {
+            case 0x40 where b == UInt8(ascii: "@"): return true
+            case UInt8(ascii: ";") & 0xDF where b == UInt8(ascii: ";"): return true
+            case UInt8(ascii: "L"): if spells(bytes, i, "LOCK") || spells(bytes, i, "LAST_INSERT_ID") { return true }
+            case UInt8(ascii: "F"): if spells(bytes, i, "FOUND_ROWS") { return true }
+            case UInt8(ascii: "P"): if spells(bytes, i, "PREPARE") { return true }
+            case UInt8(ascii: "E"): if spells(bytes, i, "EXECUTE") { return true }
+            case UInt8(ascii: "D"): if spells(bytes, i, "DEALLOCATE") { return true }
+            case UInt8(ascii: "T"): if spells(bytes, i, "TEMPORARY") { return true }
+            case UInt8(ascii: "H"): if spells(bytes, i, "HANDLER") { return true }
+            case UInt8(ascii: "R"): if spells(bytes, i, "ROLLBACK") { return true }
+            case UInt8(ascii: "I"): if spells(bytes, i, "INTO") { return true }
+            default: break
             }
             i += 1
         }
         return false
+    }
+
+    /// Whether `word` (uppercase ASCII letters and `_`) starts at `i`, ignoring case.
+    @inline(__always)
+    private static func spells(_ bytes: UnsafeRawBufferPointer, _ i: Int, _ word: StaticString) -> Bool {
+        let count = word.utf8CodeUnitCount
+        guard i + count <= bytes.count else { return false }
+        let letters = word.utf8Start
+        var k = 1
+        while k < count {
+            if bytes[i + k] & 0xDF != letters[k] { return false }
+            k += 1
+        }
+        return true
     }
 }

@@ -1,0 +1,95 @@
+/// A cheap fingerprint of a statement's text with its plain values masked, for caching digests:
+/// statements of equal shape normalize to the same digest, so a table that keeps shape -> digest
+/// normalizes a query shape once, then only fingerprints it (one pass, no keyword lookups, no
+/// allocation).
+///
+/// Masking is conservative, so that equal shapes always mean equal digests: only unsigned decimal
+/// numbers standing alone (`5`, `1.25`; not `sbtest1`, `t.5`, `1e5`, `0x1F`, `@1`) and single-quoted
+/// strings without backslashes are masked; everything else, including double-quoted and backtick
+/// text, is fingerprinted byte for byte. Different spellings of one digest (case, spacing, list
+/// lengths) just get shapes of their own. Text with a comment or a backslash in a string has no
+/// shape (nil): only the tokenizer finds those boundaries right. Fingerprints are for use within
+/// one process (unlike digests, they are not meant to be stored or compared across versions).
+public enum SQLShape {
+    /// The marker a masked value leaves in the fingerprint: a byte SQL text cannot hold.
+    private static let masked: UInt8 = 0xFF
+
+    public static func fingerprint(_ sql: UnsafeBufferPointer<UInt8>) -> UInt64? {
+        var hash = FNV1a()
+        var i = 0
+        let n = sql.count
+        var previous: UInt8 = 0x20
+        while i < n {
+            // Bytes that mean nothing here (most of them) are fingerprinted eight at a time.
+            var end = i
+            while end < n && !isSpecial(sql[end]) { end += 1 }
+            if end > i {
+                hash.add(run: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: sql[i..<end])))
+                previous = sql[end - 1]
+                i = end
+                if i == n { break }
+            }
+            let b = sql[i]
+            switch b {
+            case UInt8(ascii: "'"):
+                guard let end = closing(UInt8(ascii: "'"), in: sql, after: i) else { return nil }
+                hash.add(masked)
+                i = end + 1
+            case UInt8(ascii: "\""), UInt8(ascii: "`"):
+                guard let end = closing(b, in: sql, after: i) else { return nil }
+                for j in i...end { hash.add(sql[j]) }
+                i = end + 1
+            case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                var end = i
+                while end < n && ASCII.isDigit(sql[end]) { end += 1 }
+                if end < n && sql[end] == UInt8(ascii: ".") {
+                    end += 1
+                    while end < n && ASCII.isDigit(sql[end]) { end += 1 }
+                }
+                let standsAlone = !ASCII.isIdentifier(previous) && previous != UInt8(ascii: ".") && previous != UInt8(ascii: "@")
+                    && (end == n || (!ASCII.isIdentifier(sql[end]) && sql[end] != UInt8(ascii: ".")))
+                if standsAlone {
+                    hash.add(masked)
+                } else {
+                    for j in i..<end { hash.add(sql[j]) }
+                }
+                i = end
+            case UInt8(ascii: "#"):
+                return nil
+            case UInt8(ascii: "-") where i + 1 < n && sql[i + 1] == UInt8(ascii: "-"):
+                return nil
+            case UInt8(ascii: "/") where i + 1 < n && sql[i + 1] == UInt8(ascii: "*"):
+                return nil
+            default:
+                hash.add(b)
+                i += 1
+            }
+            previous = sql[i - 1]
+        }
+        return hash.value
+    }
+
+    /// Quotes, digits and what may open a comment: `"` `#` `'` `-` `/` 0-9 and backtick.
+    @inline(__always)
+    private static func isSpecial(_ b: UInt8) -> Bool {
+        let low: UInt64 = 1 << 0x22 | 1 << 0x23 | 1 << 0x27 | 1 << 0x2D | 1 << 0x2F | 0x3FF << 0x30
+        let high: UInt64 = 1 << 0x20
+        return b < 0x80 && ((b < 0x40 ? low : high) >> UInt64(b & 63)) & 1 == 1
+    }
+
+    /// The index of the quote that closes the one at `start` (a doubled quote is part of the
+    /// text); nil when there is none or a backslash comes first.
+    private static func closing(_ quote: UInt8, in sql: UnsafeBufferPointer<UInt8>, after start: Int) -> Int? {
+        var j = start + 1
+        while j < sql.count {
+            let c = sql[j]
+            if c == UInt8(ascii: "\\") { return nil }
+            if c == quote {
+                if j + 1 < sql.count && sql[j + 1] == quote { j += 2; continue }
+                return j
+            }
+            j += 1
+        }
+        return nil
+    }
+}

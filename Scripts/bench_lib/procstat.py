@@ -4,12 +4,17 @@ import os
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def cpu_seconds(pid: int) -> float:
-    """utime + stime of every thread of the process so far (children not included)."""
+def cpu_times(pid: int) -> tuple:
+    """(utime, stime) in seconds of every thread of the process so far (children not included)."""
     with open(f"/proc/{pid}/stat") as f:
         text = f.read()
     fields = text[text.rindex(")") + 2:].split()   # after "pid (comm) ": state is field 3, utime 14, stime 15
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    return int(fields[11]) / CLOCK_TICKS, int(fields[12]) / CLOCK_TICKS
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of every thread of the process so far (children not included)."""
+    return sum(cpu_times(pid))
 
 
 def status_value(pid: int, name: str) -> int:

@@ -314,7 +314,8 @@ def plugin_costs(lab):
     else:
         notes.append("valgrind is not installed: the added cost comes from CPU time only (noisy).")
     base_instr = instructions.get("funnel alone")
-    base_us = summary.get("funnel alone", {}).get("proxy")
+    # The instructions counted are user space, so they convert at the funnel's user-space rate.
+    base_us = med([r.get("user_us", {}).get("proxy") for r in runs if r["setup"] == "funnel alone" and r["ok"]])
     per_us = base_instr / base_us if base_instr and base_us else None   # this machine's instructions per µs
     added, added_instr = {}, {}
     for name, _ in runnable[1:]:
@@ -331,9 +332,9 @@ def plugin_costs(lab):
         rows.append([name, num(s["qps"], 0), num(s["p95"], 2), num(s["proxy"]), num(cpu_added.get(name), 2),
                      num(instructions.get(name), 0), num(added_instr.get(name), 0), num(added.get(name), 2), failures(s)])
     if per_us:
-        notes.append(f"`added µs/q` converts the added instructions at the funnel's own rate in this run: "
-                     f"{base_instr:,.0f} instructions per query over {base_us:.1f} µs of CPU per query "
-                     f"= {per_us:,.0f} instructions per µs (kernel time included, so this is a conservative rate).")
+        notes.append(f"`added µs/q` converts the added instructions at the funnel's own user-space rate in this "
+                     f"run: {base_instr:,.0f} instructions per query over {base_us:.1f} µs of user CPU per query "
+                     f"(utime; the rest of its CPU is the kernel's) = {per_us:,.0f} instructions per µs.")
     return {
         "title": "Costs of the plugins",
         "about": (

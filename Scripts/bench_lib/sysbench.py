@@ -49,6 +49,7 @@ class Result:
     errors: int = 0           # ignored errors after the checkpoint
     reconnects: int = 0
     cpu_us: dict = dataclasses.field(default_factory=dict)      # label -> CPU microseconds per query
+    user_us: dict = dataclasses.field(default_factory=dict)     # label -> of which in user space
     max_threads: dict = dataclasses.field(default_factory=dict)  # label -> most OS threads seen
     probe: dict = dataclasses.field(default_factory=dict)        # what the probe saw mid-window
     log: str = ""
@@ -86,7 +87,7 @@ class Sysbench:
         cpu = {}
         for label, pid in self.watch.items():
             try:
-                cpu[label] = procstat.cpu_seconds(pid)
+                cpu[label] = procstat.cpu_times(pid)
                 self._max_threads[label] = max(self._max_threads.get(label, 0), procstat.threads(pid))
             except OSError:
                 pass
@@ -147,7 +148,8 @@ class Sysbench:
         r.tps = self._tps_sum / r.window
         for label in cpu1:
             if label in cpu0 and r.queries > 0:
-                r.cpu_us[label] = (cpu1[label] - cpu0[label]) / r.queries * 1e6
+                r.cpu_us[label] = (sum(cpu1[label]) - sum(cpu0[label])) / r.queries * 1e6
+                r.user_us[label] = (cpu1[label][0] - cpu0[label][0]) / r.queries * 1e6
         r.max_threads = dict(self._max_threads)
         r.probe = dict(self._probed)
         final = text[text.rfind("SQL statistics:"):]

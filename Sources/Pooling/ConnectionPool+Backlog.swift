@@ -242,11 +242,44 @@ extension ConnectionPool {
                !stuck.onlyIdleChecked || waiter.pending != nil {
                 continue
             }
+            if let behind = sameAffinityWaiter(behind: index, of: waiter, in: items, now: now, into: &actions) {
+                return behind
+            }
             if serve(waiter, mayOpen: true, now: now, into: &actions) { return true }
             stuck = (waiter.database, waiter.backends, waiter.pending != nil)
         }
         guard totals.idle > 0 else { return false }
         return evictForFirstBlocked(of: user, fairShareOnly: true, now: now, into: &actions)
+    }
+
+    /// How many places a request may be passed by one of the same user that can take the idle
+    /// connection on its own affinity (event loop).
+    static let affinityWindow = 3
+
+    /// Under pressure a connection coming back goes to the oldest request, usually on another
+    /// event loop than the connection's (a thread hop for every packet of that transaction).
+    /// When the oldest one would get a connection of another affinity, a request at most
+    /// `affinityWindow` places behind it that wants the same pool and database and has the
+    /// connection's affinity takes it instead; the oldest one keeps its place for the next.
+    /// Returns nil when that does not apply.
+    private func sameAffinityWaiter(behind index: Int, of waiter: Waiter, in items: [Waiter], now: PoolInstant,
+                                    into actions: inout PoolActions) -> Bool? {
+        guard let wanted = waiter.affinity, !isDatabaseFull(waiter.database),
+              let connection = firstCandidate(waiter.backends, { $0.pools[waiter.user.name].flatMap { pickIdle($0, for: waiter.database, affinity: wanted) } }),
+              let affinity = connection.affinity, affinity != wanted else { return nil }
+        var passed = 0
+        var next = index + 1
+        while next < items.count, passed < Self.affinityWindow {
+            let other = items[next]
+            next += 1
+            guard other.isWaiting else { continue }
+            passed += 1
+            if other.affinity == affinity, other.database == waiter.database, other.backends == waiter.backends {
+                handOver(other, connection, now: now, into: &actions)
+                return true
+            }
+        }
+        return nil
     }
 
     /// After the rounds nobody can use the idle connections left: blocked requests may close them.

@@ -139,6 +139,25 @@ def test_17_mib_blob_both_ways(start_funnel):
     assert back == blob
 
 
+def test_load_data_local_infile(start_funnel, tmp_path):
+    """The server's request for the file reaches the client, the contents reach the server; a
+    client that did not offer LOCAL INFILE gets the server's error, and both go on working."""
+    f = start_funnel()
+    rows = [f"infile-{i}" for i in range(1000)]
+    data = tmp_path / "rows.txt"
+    data.write_text("\n".join(rows) + "\n")
+    with f.connect(local_infile=True) as c:
+        query(c, "DELETE FROM items WHERE v LIKE 'infile-%'")
+        query(c, f"LOAD DATA LOCAL INFILE '{data}' INTO TABLE items (v)")
+        assert query(c, "SELECT COUNT(*) FROM items WHERE v LIKE 'infile-%'") == ((1000,),)
+        assert query(c, "SELECT 1") == ((1,),)
+    with f.connect() as c:
+        with pytest.raises(pymysql.err.OperationalError) as refused:
+            query(c, f"LOAD DATA LOCAL INFILE '{data}' INTO TABLE items (v)")
+        assert refused.value.args[0] == 4166   # as MariaDB answers such a client itself
+        assert query(c, "SELECT COUNT(*) FROM items WHERE v LIKE 'infile-%'") == ((1000,),)
+
+
 def test_binary_prepared_statements(start_funnel):
     f = start_funnel()
     c = mysql.connector.connect(host="127.0.0.1", port=f.port, user=APP_USER, password=APP_PASSWORD,

@@ -6,7 +6,7 @@ import XCTest
 final class AffinityTests: XCTestCase {
     private var now = PoolInstant(nanoseconds: 1)
 
-    /// Opens a connection for a request with this affinity, establishes it there, releases it.
+    /// Opens a connection for a request with this affinity and establishes it there (the request gets it).
     private func idleConnection(_ pool: ConnectionPool, _ request: RequestID, affinity: Int, database: String? = nil) throws -> ConnectionID {
         let actions = try pool.acquire(request, user: "app", database: database, backends: ["db"], now: now, affinity: affinity)
         guard case .connect(let id, _, _)? = actions.first else { XCTFail("\(actions)"); return ConnectionID(0) }
@@ -54,5 +54,33 @@ final class AffinityTests: XCTestCase {
         _ = try pool.release(otherOnZero, now: now)
         let actions = try pool.acquire(3, user: "app", database: "shop", backends: ["db"], now: now, affinity: 0)
         XCTAssertEqual(leased(actions), shopOnOne)
+    }
+
+    /// One connection (affinity 1), leased; then requests queue with these affinities and the
+    /// connection comes back: which request gets it.
+    private func servedAfterRelease(queued affinities: [Int?]) throws -> RequestID? {
+        let pool = ConnectionPool()
+        _ = try pool.addBackend("db", BackendConfiguration(maxConnections: 1), now: now)
+        let connection = try idleConnection(pool, 100, affinity: 1)   // opened for request 100, which holds it
+        for (i, affinity) in affinities.enumerated() {
+            let actions = try pool.acquire(RequestID(UInt64(i + 1)), user: "app", database: nil, backends: ["db"], now: now,
+                                           affinity: affinity)
+            XCTAssertTrue(actions.isEmpty, "\(actions)")
+        }
+        let released = try pool.release(connection, now: now)
+        XCTAssertTrue(pool.checkInvariants().isEmpty)
+        if case .handOver(let request, _)? = released.first { return request }
+        return nil
+    }
+
+    func testUnderPressureARequestOnTheConnectionsLoopMayPassAFew() throws {
+        XCTAssertEqual(try servedAfterRelease(queued: [0, 0, 1]), RequestID(3))
+        XCTAssertEqual(try servedAfterRelease(queued: [0, 0, 0, 1]), RequestID(4))
+    }
+
+    func testNoRequestIsPassedByMoreThanTheWindow() throws {
+        XCTAssertEqual(try servedAfterRelease(queued: [0, 0, 0, 0, 1]), RequestID(1))
+        XCTAssertEqual(try servedAfterRelease(queued: [1, 0]), RequestID(1))
+        XCTAssertEqual(try servedAfterRelease(queued: [nil, 1]), RequestID(1))   // no affinity: plain FIFO
     }
 }

@@ -102,6 +102,9 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
     private var relaySentAt = NIODeadline.now()
     private var relayFirstAt: NIODeadline?
     private var relayHandler: BackendHandler?
+    /// The sequence id the final packet of the response must carry instead of its own (set when
+    /// the funnel answered a LOCAL INFILE request for a client that cannot send files).
+    private var relayRenumber: UInt8?
     private(set) var remoteAddress = ""
 
     init(id: UInt32, server: FunnelRuntime) {
@@ -602,6 +605,7 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
             self.relayFirstAt = nil
             self.relayBackend = connection.state
             self.relayHandler = connection.handler
+            self.relayRenumber = nil
             do {
                 if try !connection.handler.relay(packets, to: self) {
                     Self.onLoop(self.eventLoop) { self.finishCommand(nil) }
@@ -631,7 +635,17 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
             }
             return
         }
-        if capabilities.contains(.sessionTrack) || packet.payload.getInteger(at: packet.payload.readerIndex, as: UInt8.self) != OKPacket.header {
+        if let sequenceID = relayRenumber {
+            // The funnel sent "no file" for a client that cannot send files, and the server
+            // loaded nothing; the client gets what MariaDB tells such a client, in place of the
+            // request it never saw.
+            relayRenumber = nil
+            var payload = channel.allocator.buffer(capacity: 128)
+            ERRPacket(errorCode: 4166, sqlState: "HY000",
+                      message: "The used command is not allowed because the MariaDB server or client has disabled the local infile capability")
+                .write(into: &payload, capabilities: capabilities)
+            channel.writeAndFlush(channel.allocator.mysqlFrame(MySQLPacket(sequenceID: sequenceID, payload: payload)), promise: nil)
+        } else if capabilities.contains(.sessionTrack) || packet.payload.getInteger(at: packet.payload.readerIndex, as: UInt8.self) != OKPacket.header {
             channel.writeAndFlush(bytes, promise: nil)
         } else {
             // The final OK goes out without the session-state block this client cannot parse.
@@ -666,9 +680,11 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
 
     func relayNeedsClientData(_ packet: MySQLPacket, frame: ByteBuffer) {
         guard capabilities.contains(.localFiles) else {
-            // The client cannot send files: answer "no file" for it; the server replies with an error.
+            // The client cannot send files: answer "no file" for it (the server then loads
+            // nothing); the client gets MariaDB's error in the request's place.
+            relayRenumber = packet.sequenceID
             let empty = MySQLPacket(sequenceID: packet.sequenceID &+ 1, payload: ByteBuffer())
-            if let backend { try? backend.handler.forwardClientPackets([empty]) }
+            if let relayHandler { try? relayHandler.forwardClientPackets([empty]) }
             return
         }
         channel.writeAndFlush(frame, promise: nil)

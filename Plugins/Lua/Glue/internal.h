@@ -66,6 +66,9 @@ typedef struct lg_conn {
     int status;                    /* lg_status */
     uint32_t hooks;
     int env_ref, response_ref, queries_ref, connection_ref;
+    /* The script reached proxy.response since it was last reset: the next read_query needs a
+       fresh table (an untouched one is still empty and is kept: no table per query). */
+    int response_touched;
     lg_queue queue;
     /* client */
     uint32_t connection_id;

@@ -26,7 +26,9 @@ static int proxy_index(lua_State *L) {
     } else if (strcmp(key, "connection") == 0) {
         lg_push_connection(L, lg_current(L));
     } else if (strcmp(key, "response") == 0) {
-        lua_rawgeti(L, LUA_REGISTRYINDEX, lg_current(L)->response_ref);
+        lg_conn *conn = lg_current(L);
+        conn->response_touched = 1;   /* the script may fill it: reset before the next query */
+        lua_rawgeti(L, LUA_REGISTRYINDEX, conn->response_ref);
     } else {
         return 0;
     }
@@ -38,6 +40,7 @@ static int proxy_newindex(lua_State *L) {
     if (key != NULL && strcmp(key, "response") == 0) {
         lg_conn *conn = lg_current(L);
         luaL_checktype(L, 3, LUA_TTABLE);
+        conn->response_touched = 1;
         lua_pushvalue(L, 3);
         lua_rawseti(L, LUA_REGISTRYINDEX, conn->response_ref);
         return 0;

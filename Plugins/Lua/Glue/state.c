@@ -412,8 +412,11 @@ static int do_call(lua_State *L) {
         return 0;
     }
     if (a->hook == LG_READ_QUERY) {
-        lua_newtable(L);
-        lua_rawseti(L, LUA_REGISTRYINDEX, conn->response_ref);
+        if (conn->response_touched) {
+            lua_newtable(L);
+            lua_rawseti(L, LUA_REGISTRYINDEX, conn->response_ref);
+            conn->response_touched = 0;
+        }
         lg_queue_clear(&conn->queue);
         conn->result_sent = 0;
     }

@@ -101,10 +101,10 @@ public final class ScriptingRuntime: @unchecked Sendable {
               result: UnsafeMutablePointer<chassis_script_result>) -> Int32 {
         guard result.pointee.size >= MemoryLayout<chassis_script_result>.size else { return 0 }
         refresh(conn)
-        if let payload {
+        // Only the login's packets are parsed here; a query's is not copied (this runs per query).
+        if let payload, hook == LG_READ_AUTH || hook == LG_READ_HANDSHAKE {
             let bytes = ByteBuffer(bytes: UnsafeRawBufferPointer(start: payload, count: length))
-            if hook == LG_READ_AUTH { noteAuth(conn, bytes) }
-            if hook == LG_READ_HANDSHAKE { noteGreeting(conn, bytes) }
+            if hook == LG_READ_AUTH { noteAuth(conn, bytes) } else { noteGreeting(conn, bytes) }
         }
         var response = lg_response()
         let action = lg_call(conn, hook, payload, length, queryResult, result, &response)

@@ -117,18 +117,8 @@ static int pool_user(lua_State *L) {
 }
 
 void lg_open_backends(lua_State *L) {
-    luaL_newmetatable(L, "proxy.backend");
-    lua_pushcfunction(L, backend_index);
-    lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, backend_newindex);
-    lua_setfield(L, -2, "__newindex");
-    lua_pop(L, 1);
-    luaL_newmetatable(L, "proxy.backends");
-    lua_pushcfunction(L, backends_index);
-    lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, backends_len);
-    lua_setfield(L, -2, "__len");
-    lua_pop(L, 1);
+    lg_new_type(L, "proxy.backend", backend_index, backend_newindex, NULL, NULL);
+    lg_new_type(L, "proxy.backends", backends_index, NULL, backends_len, NULL);
     lua_newuserdata(L, 1);
     luaL_getmetatable(L, "proxy.backends");
     lua_setmetatable(L, -2);

@@ -115,10 +115,5 @@ static int connection_newindex(lua_State *L) {
 }
 
 void lg_open_connection(lua_State *L) {
-    luaL_newmetatable(L, "proxy.connection");
-    lua_pushcfunction(L, connection_index);
-    lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, connection_newindex);
-    lua_setfield(L, -2, "__newindex");
-    lua_pop(L, 1);
+    lg_new_type(L, "proxy.connection", connection_index, connection_newindex, NULL, NULL);
 }

@@ -315,14 +315,7 @@ static void wrap_iterator(lua_State *L, const char *name) {
 }
 
 void lg_open_global(lua_State *L) {
-    luaL_newmetatable(L, GLOBAL_TYPE);
-    lua_pushcfunction(L, global_index);
-    lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, global_newindex);
-    lua_setfield(L, -2, "__newindex");
-    lua_pushcfunction(L, global_len);
-    lua_setfield(L, -2, "__len");
-    lua_pop(L, 1);
+    lg_new_type(L, GLOBAL_TYPE, global_index, global_newindex, global_len, NULL);
     wrap_iterator(L, "pairs");
     wrap_iterator(L, "ipairs");
 }

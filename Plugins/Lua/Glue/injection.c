@@ -330,23 +330,8 @@ static int resultset_index(lua_State *L) {
     return 1;
 }
 
-static void new_type(lua_State *L, const char *type, lua_CFunction index, lua_CFunction len, lua_CFunction gc) {
-    luaL_newmetatable(L, type);
-    lua_pushcfunction(L, index);
-    lua_setfield(L, -2, "__index");
-    if (len) {
-        lua_pushcfunction(L, len);
-        lua_setfield(L, -2, "__len");
-    }
-    if (gc) {
-        lua_pushcfunction(L, gc);
-        lua_setfield(L, -2, "__gc");
-    }
-    lua_pop(L, 1);
-}
-
 void lg_open_injection(lua_State *L) {
-    new_type(L, "proxy.injection", inj_index, NULL, inj_gc);
-    new_type(L, "proxy.resultset", resultset_index, NULL, NULL);
-    new_type(L, "proxy.fields", fields_index, fields_len, NULL);
+    lg_new_type(L, "proxy.injection", inj_index, NULL, NULL, inj_gc);
+    lg_new_type(L, "proxy.resultset", resultset_index, NULL, NULL, NULL);
+    lg_new_type(L, "proxy.fields", fields_index, NULL, fields_len, NULL);
 }

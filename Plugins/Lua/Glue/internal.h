@@ -102,6 +102,9 @@ void lg_log(lg_shared *_Nonnull shared, int level, const char *_Nonnull fmt, ...
 uint64_t lg_now_us(void);
 
 /* Each opens its part of the state (under lua_cpcall). */
+/* Registers a userdata type's metatable; the metamethods left NULL are not set. */
+void lg_new_type(lua_State *_Nonnull L, const char *_Nonnull type, lua_CFunction _Nonnull index,
+                 lua_CFunction _Nullable newindex, lua_CFunction _Nullable len, lua_CFunction _Nullable gc);
 void lg_open_proxy(lua_State *_Nonnull L, lg_state *_Nonnull state);
 void lg_open_queries(lua_State *_Nonnull L);
 void lg_open_connection(lua_State *_Nonnull L);

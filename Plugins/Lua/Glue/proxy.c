@@ -99,3 +99,23 @@ void lg_open_proxy(lua_State *L, lg_state *state) {
     lua_setmetatable(L, -2);
     lua_setfield(L, LUA_GLOBALSINDEX, "proxy");
 }
+
+void lg_new_type(lua_State *L, const char *type, lua_CFunction index, lua_CFunction newindex, lua_CFunction len,
+                 lua_CFunction gc) {
+    luaL_newmetatable(L, type);
+    lua_pushcfunction(L, index);
+    lua_setfield(L, -2, "__index");
+    if (newindex) {
+        lua_pushcfunction(L, newindex);
+        lua_setfield(L, -2, "__newindex");
+    }
+    if (len) {
+        lua_pushcfunction(L, len);
+        lua_setfield(L, -2, "__len");
+    }
+    if (gc) {
+        lua_pushcfunction(L, gc);
+        lua_setfield(L, -2, "__gc");
+    }
+    lua_pop(L, 1);
+}

@@ -2,12 +2,13 @@
 /// between processes and restarts.
 public struct FNV1a {
     public private(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
+    private static let prime: UInt64 = 0x0000_0100_0000_01b3
 
     public init() {}
 
     @inline(__always)
     public mutating func add(_ byte: UInt8) {
-        value = (value ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
+        value = (value ^ UInt64(byte)) &* Self.prime
     }
 
     public static func hash<Bytes: Sequence>(_ bytes: Bytes) -> UInt64 where Bytes.Element == UInt8 {
@@ -23,7 +24,7 @@ public struct FNV1a {
         var k = 0
         if let base = bytes.baseAddress {
             while k + 8 <= bytes.count {
-                value = (value ^ base.loadUnaligned(fromByteOffset: k, as: UInt64.self)) &* 0x0000_0100_0000_01b3
+                value = (value ^ base.loadUnaligned(fromByteOffset: k, as: UInt64.self)) &* Self.prime
                 k += 8
             }
         }
@@ -31,6 +32,6 @@ public struct FNV1a {
             add(bytes[k])
             k += 1
         }
-        value = (value ^ UInt64(bytes.count)) &* 0x0000_0100_0000_01b3
+        value = (value ^ UInt64(bytes.count)) &* Self.prime
     }
 }

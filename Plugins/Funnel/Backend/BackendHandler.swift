@@ -85,6 +85,11 @@ final class BackendHandler: ChannelInboundHandler {
         let received = buffer
         var chunkStart = buffer.readerIndex   // the next relayed chunk begins here
         var chunkEnd = chunkStart             // and ends after the last packet that was accepted
+        func relayChunk() {
+            if case .relaying(let sink) = state, chunkStart < chunkEnd {
+                sink.relay(received.getSlice(at: chunkStart, length: chunkEnd - chunkStart)!, last: nil)
+            }
+        }
         do {
             while true {
                 let packetStart = buffer.readerIndex
@@ -99,16 +104,11 @@ final class BackendHandler: ChannelInboundHandler {
                 if case .closed = state { return }
             }
         } catch {
-            // What came before the bad packet still reaches the client, then the error.
-            if case .relaying(let sink) = state, chunkStart < chunkEnd {
-                sink.relay(received.getSlice(at: chunkStart, length: chunkEnd - chunkStart)!, last: nil)
-            }
+            relayChunk()   // what came before the bad packet still reaches the client, then the error
             fail(error, context: context)
             return
         }
-        if case .relaying(let sink) = state, chunkStart < chunkEnd {
-            sink.relay(received.getSlice(at: chunkStart, length: chunkEnd - chunkStart)!, last: nil)
-        }
+        relayChunk()
         if buffer.readableBytes > 0 {
             let announced = buffer.getInteger(at: buffer.readerIndex, endianness: .little, as: UInt32.self)
                 .map { Int($0 & 0xFF_FFFF) + MySQLPacket.headerLength } ?? 0
@@ -196,13 +196,12 @@ final class BackendHandler: ChannelInboundHandler {
             case .needClientData:
                 // The funnel never sends LOAD DATA LOCAL itself: answer "no file".
                 state = .internalCommand(promise, collect: collect, packets: packets)
-                context.writeMySQLPacket(MySQLPacket(sequenceID: packet.sequenceID &+ 1,
-                                                                  payload: context.channel.allocator.buffer(capacity: 0)), flush: true)
+                context.writeMySQLPacket(MySQLPacket(sequenceID: packet.sequenceID &+ 1, payload: ByteBuffer()), flush: true)
                 _ = try machine.clientPacket(MySQLPacket(sequenceID: packet.sequenceID &+ 1, payload: ByteBuffer()))
             }
 
         case .relaying:
-            preconditionFailure("relayed packets go through relay(_:to:from:chunkStart:packetStart:)")
+            preconditionFailure("relayed packets go through relay(_:to:from:chunkStart:packet:)")
 
         case .idle:
             // A server speaks unasked only to say it is going away (shutdown, KILL, timeout).

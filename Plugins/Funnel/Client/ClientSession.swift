@@ -347,11 +347,7 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
             case .passThrough:
                 break
             case .answer(let payloads):
-                var sequenceID = packet.sequenceID
-                for payload in payloads {
-                    sequenceID &+= 1
-                    context.writeMySQLPacket(MySQLPacket(sequenceID: sequenceID, payload: payload))
-                }
+                writeAnswer(payloads, after: packet.sequenceID)
                 context.flush()
                 finishCommand(nil)
                 return
@@ -438,11 +434,7 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
             for packet in packets { context.writeMySQLPacket(packet) }
             scriptAnswered = true
         case .answer(let payloads) where !scriptAnswered:
-            var sequenceID = command.firstSequenceID
-            for payload in payloads {
-                sequenceID &+= 1
-                context.writeMySQLPacket(MySQLPacket(sequenceID: sequenceID, payload: payload))
-            }
+            writeAnswer(payloads, after: command.firstSequenceID)
             scriptAnswered = true
         default:
             break   // ignored, or a second answer (a client gets one per command)
@@ -933,6 +925,15 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
         var payload = context.channel.allocator.buffer(capacity: 64)
         message.write(into: &payload, capabilities: capabilities.isEmpty ? Self.offeredCapabilities : capabilities)
         context.writeMySQLPacket(MySQLPacket(sequenceID: sequenceID, payload: payload))
+    }
+
+    /// A script's answer to a command: its packets, numbered after the command's.
+    private func writeAnswer(_ payloads: [ByteBuffer], after sequenceID: UInt8) {
+        var sequenceID = sequenceID
+        for payload in payloads {
+            sequenceID &+= 1
+            context.writeMySQLPacket(MySQLPacket(sequenceID: sequenceID, payload: payload))
+        }
     }
 
     /// An error after which the connection cannot go on (handshake failures, as MariaDB does).

@@ -8,7 +8,7 @@ extension ChannelHandlerContext {
         let length = packet.payload.readableBytes
         if length >= 16 * 1024 && length <= MySQLPacket.maximumPayloadLength {
             var header = channel.allocator.buffer(capacity: MySQLPacket.headerLength)
-            header.writeInteger(UInt32(length) | UInt32(packet.sequenceID) << 24, endianness: .little, as: UInt32.self)
+            header.writeMySQLPacketHeader(length: length, sequenceID: packet.sequenceID)
             write(NIOAny(header), promise: nil)
             write(NIOAny(packet.payload), promise: nil)
         } else {

@@ -68,9 +68,13 @@ extension ByteBuffer {
 
     /// Writes one physical packet whose payload is known to fit.
     mutating func writeMySQLPacketUnchecked(_ packet: MySQLPacket) {
-        let length = UInt32(packet.payload.readableBytes)
-        writeInteger(length | UInt32(packet.sequenceID) << 24, endianness: .little, as: UInt32.self)
+        writeMySQLPacketHeader(length: packet.payload.readableBytes, sequenceID: packet.sequenceID)
         writeImmutableBuffer(packet.payload)
+    }
+
+    /// The 4-byte header of a physical packet of `length` (at most 0xFFFFFF) payload bytes.
+    public mutating func writeMySQLPacketHeader(length: Int, sequenceID: UInt8) {
+        writeInteger(UInt32(length) | UInt32(sequenceID) << 24, endianness: .little, as: UInt32.self)
     }
 }
 

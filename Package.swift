@@ -31,6 +31,7 @@ let package = Package(
         // The plugin ABI: one versioned C header.
         .target(name: "CChassis", path: "Sources/CChassis"),
         .systemLibrary(name: "CLTDL", path: "Sources/CLTDL"),
+        .systemLibrary(name: "CLinuxIO", path: "Sources/CLinuxIO"),
 
         // The host: loader, registry, lifecycle, options, logging. No networking.
         .target(
@@ -69,6 +70,11 @@ let package = Package(
         // The pool and its backlog: a NIO-free state machine.
         .target(name: "Pooling", swiftSettings: hotPath),
 
+        // Idle sockets parked in an epoll set of their own, outside any event loop.
+        .target(name: "SocketParking", dependencies: [
+            "CLinuxIO", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+        ]),
+
         // SQL text: a tokenizer, and the digest normalizer (literals to ?).
         .target(name: "SQLText", swiftSettings: hotPath),
 
@@ -88,7 +94,7 @@ let package = Package(
         .target(
             name: "FunnelPlugin",
             dependencies: [
-                "PluginKit", "CChassis", "MySQLWire", "Pooling", "SQLText",
+                "PluginKit", "CChassis", "MySQLWire", "Pooling", "SocketParking", "SQLText",
                 .product(name: "Atomics", package: "swift-atomics"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -137,6 +143,7 @@ let package = Package(
         ),
         .testTarget(name: "SQLTextTests", dependencies: ["SQLText"]),
         .testTarget(name: "StatsPluginTests", dependencies: ["StatsPlugin"]),
+        .testTarget(name: "SocketParkingTests", dependencies: ["SocketParking"]),
         .testTarget(name: "AdminTests", dependencies: ["AdminCore"]),
         .testTarget(name: "LuaTests", dependencies: ["LuaCore", "CLuaGlue", "CChassis", "MySQLWire",
                                                       .product(name: "NIOCore", package: "swift-nio")]),

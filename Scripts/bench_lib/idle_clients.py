@@ -9,6 +9,8 @@ query. Far cheaper per connection than a driver, so 10,000 logins take seconds.
 
 Prints one line `ready opened=N failed=F seconds=S first_error=...` when every login is done (or
 the timeout hit), then holds the connections until stdin closes (or --hold seconds pass) and exits.
+A line `ping` on stdin sends COM_PING on every connection and prints `pinged ok=N failed=F seconds=S`:
+the proof that the connections held are alive, not only open.
 """
 import argparse
 import asyncio
@@ -87,7 +89,7 @@ async def login(host, port, user, password, database):
             raise ConnectionError(f"ERR {code}: {reply[9:].decode(errors='replace')}")
         if reply[:1] != b"\x00":
             raise ConnectionError(f"unexpected reply 0x{reply[:1].hex()}")
-        return writer
+        return reader, writer
     except BaseException:
         writer.close()
         raise
@@ -108,12 +110,12 @@ async def main():
 
     user, password, database = a.user.encode(), a.password.encode(), a.database.encode()
     gate = asyncio.Semaphore(a.concurrency)
-    writers, errors = [], []
+    connections, errors = [], []
 
     async def one():
         async with gate:
             try:
-                writers.append(await asyncio.wait_for(login(a.host, a.port, user, password, database), 30))
+                connections.append(await asyncio.wait_for(login(a.host, a.port, user, password, database), 30))
             except (OSError, ConnectionError, asyncio.IncompleteReadError, asyncio.TimeoutError, ValueError) as e:
                 errors.append(f"{type(e).__name__}: {e}")
 
@@ -123,23 +125,41 @@ async def main():
     for t in pending:
         t.cancel()
     first = errors[0].replace("\n", " ") if errors else (f"timeout after {a.timeout}s" if pending else "")
-    print(f"ready opened={len(writers)} failed={len(errors) + len(pending)} seconds={time.monotonic() - started:.2f} "
+    print(f"ready opened={len(connections)} failed={len(errors) + len(pending)} seconds={time.monotonic() - started:.2f} "
           f"first_error={first}", flush=True)
+
+    async def ping(reader, writer):
+        async with gate:
+            try:
+                write_packet(writer, 0, b"\x0e")   # COM_PING
+                _, reply = await asyncio.wait_for(read_packet(reader), 30)
+                return reply[:1] == b"\x00"
+            except (OSError, ConnectionError, asyncio.IncompleteReadError, asyncio.TimeoutError):
+                return False
+
+    async def ping_all():
+        started = time.monotonic()
+        results = await asyncio.gather(*(ping(r, w) for r, w in connections))
+        print(f"pinged ok={sum(results)} failed={len(results) - sum(results)} seconds={time.monotonic() - started:.2f}",
+              flush=True)
 
     loop = asyncio.get_running_loop()
     stdin_closed = asyncio.Event()
 
     def on_stdin():
-        if not os.read(0, 4096):               # EOF: the parent is done measuring
+        data = os.read(0, 4096)
+        if not data:                           # EOF: the parent is done measuring
             loop.remove_reader(0)
             stdin_closed.set()
+        elif b"ping" in data:
+            asyncio.ensure_future(ping_all())
 
     loop.add_reader(0, on_stdin)
     try:
         await asyncio.wait_for(stdin_closed.wait(), a.hold)
     except asyncio.TimeoutError:
         pass
-    for w in writers:
+    for _, w in connections:
         w.close()
 
 

@@ -196,19 +196,39 @@ def hold_idle_clients(lab, setup, count, timeout):
     return helper, fields
 
 
+PARK_AFTER = 2   # seconds, for the funnel that parks its idle clients
+
+
+def ping_held_clients(helper, timeout):
+    """Has the helper ping every connection it holds: (ok, failed, seconds), all None if it never answered."""
+    helper.send_line("ping")
+    line = helper.wait_for_log("pinged", timeout)
+    fields = dict(f.split("=", 1) for f in (line or "").split(" ")[1:] if "=" in f)
+    return fields.get("ok"), fields.get("failed"), fields.get("seconds")
+
+
 def measure_idle(lab, kind, count, timeout):
-    """RSS of one proxy before and while it holds count idle clients: a row and its figures."""
+    """RSS of one proxy before and while it holds count idle clients: a row and its figures.
+    kind: haproxy, funnel (clients stay in their NIO channels) or parked (the funnel parks them)."""
     lab.stop_proxies()
-    setup = lab.funnel(64, name="funnel") if kind == "funnel" else lab.haproxy(maxconn=count + 20)
+    if kind == "haproxy":
+        setup = lab.haproxy(maxconn=count + 20)
+    elif kind == "parked":
+        setup = lab.funnel(64, name="funnel, parked", extra=[f"--funnel-client-park-after={PARK_AFTER}"])
+    else:
+        setup = lab.funnel(64, name="funnel, in NIO", extra=["--funnel-client-park-after=0"])
     warm, _ = hold_idle_clients(lab, setup, 50, 30)   # lazy start-up allocations belong in the baseline
     warm.stop()
     time.sleep(1)
     before, server_before = procstat.rss_kib(setup.proxy.pid), procstat.rss_kib(lab.db.pid)
     helper, got = hold_idle_clients(lab, setup, count, timeout)
-    time.sleep(2)
+    # Parking: a sweep each second parks clients idle for PARK_AFTER, and the freed pages go back
+    # to the system half a second after the last one parked.
+    time.sleep(PARK_AFTER + 5 if kind == "parked" else 2)
     alive = setup.proxy.poll() is None
     after = procstat.rss_kib(setup.proxy.pid) if alive else None
     server_after = procstat.rss_kib(lab.db.pid)
+    pinged_ok, pinged_failed, ping_seconds = ping_held_clients(helper, timeout) if alive else (None, None, None)
     helper.stop()
     opened = int(got.get("opened", 0))
     per = (after - before) / opened if opened and after else None
@@ -217,10 +237,14 @@ def measure_idle(lab, kind, count, timeout):
         problem = f"{got['failed']} logins failed: {got.get('first_error', '')}"
     if not got:
         problem = problem or "the idle-client helper never got ready"
+    if alive and pinged_failed != "0":
+        problem = problem or f"ping after the measurement: {pinged_failed} of {opened} failed"
     row = [setup.name, count, opened, got.get("seconds", "-"), num(before / 1024), num(after and after / 1024),
-           num(per, 2), num((server_after - server_before) / opened if opened else None, 1), problem]
+           num(per, 2), num((server_after - server_before) / opened if opened else None, 1),
+           f"{pinged_ok} in {ping_seconds} s" if pinged_ok is not None else "-", problem]
     figures = {"setup": setup.name, "requested": count, "opened": opened, "kib_per_client": per,
-               "rss_before_kib": before, "rss_after_kib": after, "problem": problem}
+               "rss_before_kib": before, "rss_after_kib": after, "pinged_ok": pinged_ok, "ping_seconds": ping_seconds,
+               "problem": problem}
     return row, figures
 
 
@@ -232,12 +256,12 @@ def memory(lab):
     lab.server(f"--max-connections={max(counts) + 500} --thread-handling=pool-of-threads")
     rows, data, notes = [], [], []
     for i, count in enumerate(counts):
-        for kind in alternate(["funnel", "haproxy"], i % 2 == 1):
-            target = count if kind == "funnel" else min(count, haproxy_cap)
+        for kind in alternate(["funnel", "parked", "haproxy"], i % 2 == 1):
+            target = min(count, haproxy_cap) if kind == "haproxy" else count
             try:
                 row, figures = measure_idle(lab, kind, target, timeout)
             except BenchError as e:
-                row, figures = [kind, target, 0, "-", "-", "-", "-", "-", str(e).splitlines()[0]], None
+                row, figures = [kind, target, 0, "-", "-", "-", "-", "-", "-", str(e).splitlines()[0]], None
             rows.append(row)
             data += [figures] if figures else []
     lab.stop_proxies()
@@ -250,11 +274,15 @@ def memory(lab):
         "about": (
             "A raw asyncio client (Scripts/bench_lib/idle_clients.py) logs N clients in with mysql_native_password "
             "and keeps them idle. RSS is the proxy's VmRSS after a warm-up of 50 logins (before) and 2 s after "
-            "the N logins (after); KiB per client is the growth divided by the clients held. Through haproxy "
-            "each client also holds a server connection (MariaDB runs `pool-of-threads` here so that 10,000 of "
-            "them need no 10,000 threads); through the funnel an idle client holds none."),
+            "the N logins (after); KiB per client is the growth divided by the clients held. \"funnel, in NIO\" "
+            "runs with `client-park-after = 0` (every client keeps its channel); \"funnel, parked\" with "
+            f"`client-park-after = {PARK_AFTER}`, measured {PARK_AFTER + 5} s after the logins, when every client "
+            "is parked. Then every held client is sent a COM_PING (\"ping\": answers, and the seconds for all; "
+            "parked clients wake up for it). Through haproxy each client also holds a server connection (MariaDB "
+            "runs `pool-of-threads` here so that 10,000 of them need no 10,000 threads); through the funnel an "
+            "idle client holds none."),
         "columns": ["setup", "clients asked", "held", "login s", "RSS before MiB", "RSS after MiB", "KiB/client",
-                    "mysqld KiB/client", "problems"],
+                    "mysqld KiB/client", "ping", "problems"],
         "rows": rows,
         "notes": notes,
         "data": {"runs": data},

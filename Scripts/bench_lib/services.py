@@ -89,6 +89,10 @@ class Process:
         except OSError:
             return ""
 
+    def send_line(self, text: str):
+        self._popen.stdin.write(text.encode() + b"\n")
+        self._popen.stdin.flush()
+
     def close_stdin(self):
         if self._popen.stdin and not self._popen.stdin.closed:
             self._popen.stdin.close()

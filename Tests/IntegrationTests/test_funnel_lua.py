@@ -23,10 +23,10 @@ def server():
         cur.execute("REPLACE INTO funnel_test.customers VALUES (1, 'ada')")
 
 
-def start(start_chassis, script=None, plugins="funnel,lua"):
+def start(start_chassis, script=None, plugins="funnel,lua", extra=()):
     port = free_port()
     args = ["--plugins", plugins, f"--funnel-address=127.0.0.1:{port}", f"--funnel-backend-addresses={HOST}:{PORT}",
-            "--funnel-auth-user=root"]
+            "--funnel-auth-user=root", *extra]
     if script is not None:
         args.append(f"--proxy-lua-script={script}")   # MySQL Proxy's spelling
     c = start_chassis(*args)
@@ -49,6 +49,15 @@ def test_script_answers_with_a_result_set(start_chassis):
     assert rows(conn, "SELECT * FROM lua.hello") == ((1, "hello", None), (1, "again", "x"))
     assert rows(conn, "SELECT * FROM lua.hello")[1][0] == 2      # script state lives per connection
     assert rows(conn, "SELECT name FROM customers") == (("ada",),)   # the rest reaches the backend
+
+
+def test_script_state_survives_parking(start_chassis):
+    conn = start(start_chassis, SCRIPTS / "resultset.lua", extra=["--funnel-client-park-after=0.3", "--log-level=debug"])
+    assert rows(conn, "SELECT * FROM lua.hello")[1][0] == 1
+    start.last.wait_for_log("parked")   # the channel and session are gone, the script's state is not
+    assert rows(conn, "SELECT * FROM lua.hello")[1][0] == 2
+    assert "woke up" in start.last.text()
+    assert rows(conn, "SELECT name FROM customers") == (("ada",),)
 
 
 def test_script_answers_with_an_error(start_chassis):

@@ -75,6 +75,7 @@ final class BackendHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var buffer = unwrapInboundIn(data)
+        let fromPartial = partial != nil
         if var partial {
             self.partial = nil
             partial.writeBuffer(&buffer)
@@ -109,7 +110,9 @@ final class BackendHandler: ChannelInboundHandler {
             return
         }
         relayChunk()
-        if buffer.readableBytes > 0 {
+        if fromPartial && buffer.readerIndex == 0 && buffer.readableBytes > 0 {
+            partial = buffer   // a large packet still arriving, in a buffer of its own: no copy
+        } else if buffer.readableBytes > 0 {
             let announced = buffer.getInteger(at: buffer.readerIndex, endianness: .little, as: UInt32.self)
                 .map { Int($0 & 0xFF_FFFF) + MySQLPacket.headerLength } ?? 0
             var rest = context.channel.allocator.buffer(capacity: max(announced, buffer.readableBytes))

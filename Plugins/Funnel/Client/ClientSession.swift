@@ -1,4 +1,5 @@
 import CChassis
+import Glibc
 import MySQLWire
 import NIOCore
 import PluginKit
@@ -11,7 +12,7 @@ import Pooling
 /// Everything here runs on the client channel's event loop. Relay callbacks arrive on the
 /// backend's loop and either write to the client channel (thread-safe) or hop here.
 final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable {
-    typealias InboundIn = MySQLPacket
+    typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     /// What the funnel offers clients: what it can relay unchanged from its backend connections.
@@ -26,6 +27,9 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
         case lookingUp
         indirect case switchingAuth(HandshakeResponse41, UserEntry)   // boxed: idle clients stay small
         case command
+        /// Handed over to the parking lot (a new session takes the client back): the channel
+        /// closing is not the client leaving.
+        case parking
         case closed
     }
 
@@ -49,8 +53,17 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
     private var context: ChannelHandlerContext!
     /// For the relay callbacks on backend loops: a context must not be touched off its loop.
     private var channel: Channel!
-    private var eventLoop: EventLoop!
+    private(set) var eventLoop: EventLoop!
     private var phase = Phase.greeted
+    /// Cuts the client's bytes into packets; `partial` holds a packet that has not fully arrived.
+    private var decoder: MySQLPacketDecoder
+    private var partial: ByteBuffer?
+    /// Rebuilt from a parked client: the login is done, no greeting is due.
+    private let resumed: Bool
+    /// Commands started, and what the idle sweep saw of that count (see `sweep`).
+    private var commandsStarted: UInt32 = 0
+    private var commandsAtSweep: UInt32 = 0
+    private var idleSweeps = 0
     private let nonce: [UInt8]
     private(set) var capabilities: CapabilityFlags = []
     private var handshakeCollation: UInt8 = CharacterSetID.utf8mb4GeneralCI
@@ -111,6 +124,33 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
         self.id = id
         self.server = server
         nonce = (0..<20).map { _ in UInt8.random(in: 33...126) }
+        decoder = MySQLPacketDecoder(maximumLogicalPacketSize: server.configuration.maxPacketSize)
+        resumed = false
+    }
+
+    /// A parked client waking up: its session as it was, on a new channel.
+    init(resuming parked: ParkedClient, server: FunnelRuntime) {
+        id = parked.id
+        self.server = server
+        nonce = parked.nonce.bytes
+        decoder = MySQLPacketDecoder(maximumLogicalPacketSize: server.configuration.maxPacketSize)
+        resumed = true
+        phase = .command
+        admitted = true
+        userName = parked.user
+        database = parked.database
+        remoteAddress = parked.address
+        capabilities = parked.capabilities
+        handshakeCollation = parked.handshakeCollation
+        poolMode = parked.poolMode
+        readWriteSplit = parked.readWriteSplit
+        readYourWrites = .nanoseconds(Int64(server.configuration.readYourWrites * 1e9))
+        variables = parked.variables
+        lastStatus = parked.lastStatus
+        lastInsertID = parked.lastInsertID
+        lastWrite = parked.lastWrite
+        script = parked.script
+        scriptIsServer = parked.scriptIsServer
     }
 
     // MARK: greeting and authentication
@@ -120,6 +160,12 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
         channel = context.channel
         eventLoop = context.eventLoop
         affinity = server.coordinator.affinity(of: context.eventLoop)
+        if resumed {
+            snapshot.update { $0.address = remoteAddress }
+            publishSnapshot()
+            server.clients.add(self)
+            return
+        }
         remoteAddress = context.remoteAddress?.ipAddress ?? "unknown"
         snapshot.update { $0.address = remoteAddress }
         let greeting = HandshakeV10(serverVersion: "5.5.5-" + server.configuration.serverVersion, connectionID: id,
@@ -153,13 +199,43 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let packet = unwrapInboundIn(data)
+        var buffer = unwrapInboundIn(data)
+        let fromPartial = partial != nil
+        if var partial {
+            self.partial = nil
+            partial.writeBuffer(&buffer)
+            buffer = partial
+        }
+        do {
+            while let packet = try decoder.decode(buffer: &buffer) {
+                handle(packet)
+                if case .closed = phase { return }
+            }
+        } catch {
+            errorCaught(context: context, error: error)   // a packet over max-packet-size
+            return
+        }
+        guard buffer.readableBytes > 0 else { return }
+        if fromPartial && buffer.readerIndex == 0 {
+            partial = buffer   // a large packet still arriving, in a buffer of its own: no copy
+        } else {
+            // Own storage for the start of a packet, sized for all of it: appending to the read
+            // buffer would copy it (its decoded packets still share it).
+            let announced = buffer.getInteger(at: buffer.readerIndex, endianness: .little, as: UInt32.self)
+                .map { Int($0 & 0xFF_FFFF) + MySQLPacket.headerLength } ?? 0
+            var rest = context.channel.allocator.buffer(capacity: max(announced, buffer.readableBytes))
+            rest.writeBuffer(&buffer)
+            partial = rest
+        }
+    }
+
+    private func handle(_ packet: MySQLPacket) {
         do {
             switch phase {
             case .greeted: try handshakeResponse(packet)
             case .switchingAuth(let response, let user): authSwitchResponse(packet, response: response, user: user)
             case .command: commandPacket(packet)
-            case .lookingUp, .closed: break
+            case .lookingUp, .parking, .closed: break
             }
         } catch {
             fatal(ERRPacket(errorCode: 1043, sqlState: "08S01", message: "Bad handshake: \(error)"), sequenceID: packet.sequenceID &+ 1)
@@ -311,6 +387,7 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
         }
         current = Command(code: code, firstSequenceID: packet.sequenceID, pending: [packet], continues: packet.isContinued,
                           startedAt: .now())
+        commandsStarted &+= 1
         if code == CommandCode.query.rawValue, server.metrics?.digests == true {
             current?.sql = packet.payload.getSlice(at: packet.payload.readerIndex + 1, length: packet.payload.readableBytes - 1)
         }
@@ -876,6 +953,13 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
     // MARK: the end
 
     func channelInactive(context: ChannelHandlerContext) {
+        if case .parking = phase {
+            // The client lives on in the parking lot; let go of the channel.
+            self.context = nil
+            channel = nil
+            context.fireChannelInactive()
+            return
+        }
         let wasCommand: Bool
         if case .command = phase { wasCommand = true } else { wasCommand = false }
         phase = .closed
@@ -894,14 +978,10 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
             }
             detachBackend(disposition)
         }
-        if admitted { server.coordinator.leave(user: userName) }
-        admitted = false
-        if let script { server.scripting?.destroy(script) }
-        script = nil
         server.clients.remove(self)
-        if wasCommand {
-            server.events.publishIfWanted(.clientDisconnected) { "client=\(self.id) user=\(self.userName)" }
-        }
+        server.clientLeft(id: id, user: userName, admitted: admitted, script: script, announce: wasCommand)
+        admitted = false
+        script = nil
         context.fireChannelInactive()
     }
 
@@ -944,16 +1024,77 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
         context.close(promise: nil)
     }
 
-    /// The funnel is stopping: close the client (its backend connection goes back as usual).
+    /// KILL, or the funnel is stopping: close the client (its backend connection goes back as
+    /// usual). One that was parked meanwhile is closed in the parking lot.
     func closeFromServer() {
-        guard let context else { return }
-        context.eventLoop.execute { context.close(promise: nil) }
+        guard let loop = eventLoop else { return }
+        loop.execute {
+            if case .parking = self.phase {
+                _ = self.server.kill(client: self.id)
+            } else {
+                self.context?.close(promise: nil)
+            }
+        }
     }
 
     /// Runs `body` at once when already on `loop` (client and backend share a loop: no task,
     /// no wake-up), else as a task there.
     private static func onLoop(_ loop: EventLoop, _ body: @escaping () -> Void) {
         if loop.inEventLoop { body() } else { loop.execute(body) }
+    }
+
+    // MARK: parking (on the client's loop)
+
+    /// The idle sweep, every `FunnelRuntime.sweepInterval`: a client that started no command
+    /// and stayed parkable for `sweeps` sweeps in a row is parked. Counting commands costs the
+    /// statement path one increment, not a clock read.
+    func sweep(parkAfter sweeps: Int) {
+        guard commandsAtSweep == commandsStarted, isParkable else {
+            commandsAtSweep = commandsStarted
+            idleSweeps = 0
+            return
+        }
+        idleSweeps += 1
+        if idleSweeps >= sweeps { park() }
+    }
+
+    /// Nothing of the client's is anywhere but in what a `ParkedClient` keeps: no command, no
+    /// backend connection, no transaction or pinned state, no bytes half-read or unsent.
+    private var isParkable: Bool {
+        guard case .command = phase, let context, current == nil, backend == nil, waiting == nil, queued.isEmpty,
+              partial == nil, pins.isEmpty, !lastStatus.contains(.inTransaction), !transactionLost,
+              !uploadingLocalFile, scriptQueue.isEmpty, scriptBackend == nil, !closeAfterAnswer, affinity != nil else {
+            return false
+        }
+        let unsent = (try? context.channel.syncOptions?.getOption(ChannelOptions.bufferedWritableBytes)) ?? 1
+        return unsent == 0
+    }
+
+    private func park() {
+        guard let context, let affinity,
+              let socket = try? context.pipeline.syncOperations.withUnsafeTransportIfAvailable(
+                  of: NIOBSDSocket.Handle.self, { dup($0) }),
+              socket >= 0 else { return }
+        let parked = ParkedClient(id: id, socket: socket, loopIndex: affinity, user: userName, database: database,
+                                  address: remoteAddress, capabilities: capabilities,
+                                  handshakeCollation: handshakeCollation, poolMode: poolMode,
+                                  readWriteSplit: readWriteSplit, variables: variables, lastStatus: lastStatus,
+                                  lastInsertID: lastInsertID, lastWrite: lastWrite, nonce: ParkedClient.Nonce(nonce),
+                                  script: script, scriptIsServer: scriptIsServer)
+        phase = .parking
+        server.clients.remove(self)
+        // NIO closes its descriptor now (deregistered first); the duplicate keeps the connection.
+        context.close(promise: nil)
+        server.parked(parked)
+    }
+
+    /// A woken client whose channel could not be set up: it leaves without ever having been back.
+    func abandon() {
+        guard resumed, context == nil, case .command = phase else { return }
+        phase = .closed
+        server.clientLeft(id: id, user: userName, admitted: admitted, script: script, announce: true)
+        admitted = false
+        script = nil
     }
 
     // MARK: inspection (any thread, approximate)

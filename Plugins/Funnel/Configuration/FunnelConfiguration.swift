@@ -34,6 +34,8 @@ struct FunnelConfiguration: Sendable {
     var serverVersion: String
     var maxPacketSize: Int
     var queryDigests: Bool
+    /// Seconds a client may stay idle before it is parked outside NIO (0: never).
+    var clientParkAfter: Double
 
     init(options context: OptionReader) throws {
         func int(_ name: String) -> Int { context.intOption(name) ?? 0 }
@@ -106,6 +108,8 @@ struct FunnelConfiguration: Sendable {
         serverVersion = context.option("server-version") ?? "10.11.0-funnel"
         maxPacketSize = max(int("max-packet-size"), 1 << 20)
         queryDigests = context.option("query-digests") == nil ? true : context.boolOption("query-digests")
+        clientParkAfter = context.doubleOption("client-park-after") ?? 10
+        guard clientParkAfter >= 0 else { throw FunnelConfigurationError("client-park-after must be 0 (never) or more seconds") }
     }
 
     /// backend-addresses (rw), read-only-backend-addresses (ro) and the backends table, in that order.

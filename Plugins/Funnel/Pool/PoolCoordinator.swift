@@ -43,7 +43,7 @@ final class PoolCoordinator: @unchecked Sendable {
     private let connector: BackendConnector
     private let group: EventLoopGroup
     /// The group's loops, by index: a connection's affinity is the index of the loop it lives on.
-    private let loops: [EventLoop]
+    let loops: [EventLoop]
     private let events: FunnelEvents
     private var ticker: RepeatedTask?
     var log: ((PluginContext.LogLevel, String) -> Void)?

@@ -117,6 +117,11 @@ final class FunnelMetrics: @unchecked Sendable {
             emit.counter("funnel_clients_admitted", help: "Client connections admitted.", Double(clients.admitted))
             emit.counter("funnel_clients_refused", help: "Client connections refused by a connection limit.", Double(clients.refused))
             emit.gauge("funnel_backlog_waiting", help: "Requests in the backlog now.", Double(snapshot.waiting))
+            if let parking = runtime.parking?.figures {
+                emit.gauge("funnel_clients_parked", help: "Idle clients parked outside the event loops now.", Double(parking.parked))
+                emit.counter("funnel_client_parks", help: "Times an idle client was parked.", Double(parking.parks))
+                emit.counter("funnel_client_wakes", help: "Times a parked client woke up.", Double(parking.wakes))
+            }
             emit.gauge("funnel_paused", help: "1 while PAUSEd.", runtime.coordinator.isPaused ? 1 : 0)
         }
     }

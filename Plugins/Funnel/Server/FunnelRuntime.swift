@@ -1,3 +1,4 @@
+import Atomics
 import CChassis
 import Logging
 import MySQLWire
@@ -16,6 +17,12 @@ final class FunnelRuntime: @unchecked Sendable {
     let users: UserDirectory
     let events: FunnelEvents
     let clients = ClientDirectory()
+    /// Clients idle past `client-park-after`, held outside NIO (nil only if its epoll set could
+    /// not be made).
+    private(set) var parking: ClientParkingLot?
+    private var sweepers: [RepeatedTask] = []
+    /// `client-park-after` in milliseconds, read by the sweeps on every loop (0: off).
+    private let parkAfterMillis = ManagedAtomic<Int>(0)
     let metrics: FunnelMetrics?
     /// The lua plugin's hooks, when it is loaded and a script is configured.
     private(set) var scripting: ScriptHooks?
@@ -28,6 +35,7 @@ final class FunnelRuntime: @unchecked Sendable {
          backendsService: UnsafeMutableRawPointer) throws {
         self.configuration = configuration
         self.context = context
+        parkAfterMillis.store(Int(configuration.clientParkAfter * 1000), ordering: .relaxed)
         group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads)
         events = FunnelEvents(context: context)
         let connector = BackendConnector(connectTimeout: .nanoseconds(Int64(configuration.connectTimeout * 1e9)),
@@ -63,22 +71,20 @@ final class FunnelRuntime: @unchecked Sendable {
         }
     }
 
+    /// A channel keeps its last receive buffer for the next read, so an idle client holds one:
+    /// NIO's default 2 KiB start would be most of an idle client's memory. Commands are small; a
+    /// large one grows the buffer for as long as it is needed.
+    private static let clientReceiveBuffers = AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 256, maximum: 64 * 1024)
+
     func start() throws {
-        let maxPacketSize = configuration.maxPacketSize
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 4096)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            // A channel keeps its last receive buffer for the next read, so an idle client holds
-            // one: NIO's default 2 KiB start would be most of an idle client's memory. Commands
-            // are small; a large one grows the buffer for as long as it is needed.
-            .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 256, maximum: 64 * 1024))
+            .childChannelOption(.recvAllocator, value: Self.clientReceiveBuffers)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandlers([
-                        ByteToMessageHandler(MySQLPacketDecoder(maximumLogicalPacketSize: maxPacketSize)),
-                        ClientSession(id: self.clients.makeID(), server: self),
-                    ])
+                    try channel.pipeline.syncOperations.addHandler(ClientSession(id: self.clients.makeID(), server: self))
                 }
             }
         do {
@@ -89,6 +95,7 @@ final class FunnelRuntime: @unchecked Sendable {
         }
         coordinator.start()
         health.start()
+        startParking()
         metrics?.startCollecting(self)
         log(.info, "listening on \(configuration.address), backends \(configuration.backends.map { "\($0.address)(\($0.role.rawValue))" }.joined(separator: ", ")), pool mode \(configuration.defaultPoolMode.rawValue), balance \(configuration.balance.rawValue)")
     }
@@ -97,6 +104,7 @@ final class FunnelRuntime: @unchecked Sendable {
         try? listener?.close().wait()
         metrics?.stopCollecting()
         health.stop()
+        stopParking()
         for session in clients.all { session.closeFromServer() }
         coordinator.stop()
         try? group.syncShutdownGracefully()
@@ -107,6 +115,7 @@ final class FunnelRuntime: @unchecked Sendable {
     func apply(_ new: FunnelConfiguration) {
         let old = configuration
         configuration = new
+        parkAfterMillis.store(Int(new.clientParkAfter * 1000), ordering: .relaxed)
         coordinator.updateConfiguration(new)
         registry.algorithm = new.balance
         health.update(interval: new.healthCheckInterval)
@@ -155,6 +164,89 @@ final class FunnelRuntime: @unchecked Sendable {
         updated.pool.userConnectionLimits = backendLimits
         configuration = updated
         coordinator.updateConfiguration(updated)
+    }
+
+    // MARK: clients
+
+    /// What every client leaving does, live or parked: its admission slot, its script state,
+    /// and the event (for logged-in clients).
+    func clientLeft(id: UInt32, user: String, admitted: Bool, script: OpaquePointer?, announce: Bool) {
+        if admitted { coordinator.leave(user: user) }
+        if let script { scripting?.destroy(script) }
+        if announce { events.publishIfWanted(.clientDisconnected) { "client=\(id) user=\(user)" } }
+    }
+
+    /// KILL of a client: a live session closes its channel; a parked one is closed here.
+    func kill(client id: UInt32) -> Bool {
+        if let session = clients.all.first(where: { $0.id == id }) {
+            session.closeFromServer()
+            return true
+        }
+        guard let parked = parking?.take(id) else { return false }
+        close(parked.socket)
+        clientLeft(id: parked.id, user: parked.user, admitted: true, script: parked.script, announce: true)
+        return true
+    }
+
+    // MARK: parking idle clients
+
+    /// Each event loop looks for clients to park once a second (more often for a start-up
+    /// `client-park-after` under 2 s); the setting itself may change live.
+    private func startParking() {
+        do {
+            parking = try ClientParkingLot { [weak self] parked in self?.resume(parked) }
+        } catch {
+            log(.warning, "idle clients will not be parked: \(error)")
+            return
+        }
+        parking?.start()
+        let startValue = configuration.clientParkAfter
+        let interval = startValue > 0 ? min(1, startValue / 2) : 1
+        for loop in coordinator.loops {
+            let every = TimeAmount.nanoseconds(Int64(interval * 1e9))
+            sweepers.append(loop.scheduleRepeatedTask(initialDelay: every, delay: every) { [weak self] _ in
+                guard let self else { return }
+                let parkAfter = Double(self.parkAfterMillis.load(ordering: .relaxed)) / 1000
+                guard parkAfter > 0 else { return }
+                let sweeps = max(Int((parkAfter / interval).rounded(.up)), 1)
+                for session in self.clients.all where session.eventLoop === loop { session.sweep(parkAfter: sweeps) }
+            })
+        }
+    }
+
+    private func stopParking() {
+        for sweeper in sweepers { sweeper.cancel() }
+        sweepers = []
+        for parked in parking?.stop() ?? [] {
+            close(parked.socket)
+            clientLeft(id: parked.id, user: parked.user, admitted: true, script: parked.script, announce: true)
+        }
+    }
+
+    /// A session handed its client over (its channel is closed by now).
+    func parked(_ client: ParkedClient) {
+        guard let parking, parking.park(client) else {
+            close(client.socket)
+            clientLeft(id: client.id, user: client.user, admitted: true, script: client.script, announce: true)
+            return
+        }
+        log(.debug, "client \(client.id) parked")
+    }
+
+    /// A parked client sent something (or hung up): back onto its event loop with its session.
+    private func resume(_ parked: ParkedClient) {
+        log(.debug, "client \(parked.id) woke up")
+        let session = ClientSession(resuming: parked, server: self)
+        ClientBootstrap(group: coordinator.loops[parked.loopIndex])
+            .channelOption(.recvAllocator, value: Self.clientReceiveBuffers)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(session) }
+            }
+            .withConnectedSocket(parked.socket)
+            .whenFailure { [self] error in
+                log(.warning, "client \(parked.id): could not wake from parking: \(error)")
+                session.abandon()
+            }
     }
 
     func log(_ level: PluginContext.LogLevel, _ message: String) {

@@ -3,7 +3,8 @@ import Synchronization
 
 /// Per-query-digest figures, keyed by (normalized text, user, database), bounded: when full, the
 /// digest seen least recently makes room and the eviction is counted. A query whose shape was
-/// seen costs one fingerprint pass and one lock; a new shape is normalized outside the lock.
+/// seen costs one fingerprint pass, one lock and one lookup of a word; a new shape is normalized
+/// outside the lock.
 final class DigestTable: @unchecked Sendable {
     /// User and database by hash, so a hit makes no String.
     struct Key: Hashable {
@@ -22,29 +23,52 @@ final class DigestTable: @unchecked Sendable {
         var rowsSent: UInt64 = 0
         var rowsAffected: UInt64 = 0
         var latency = LatencyRecorder(digits: .two)
+        var lastTick: UInt64 = 0
         var firstSeen: Int64
         var lastSeen: Int64
-        // The recency list, most recent first, as slot indices.
-        var newer = -1
-        var older = -1
+        /// Counts the times the slot was given to another digest, so a stale `seen` entry misses.
+        var generation: UInt32 = 0
+
+        @inline(__always)
+        mutating func add(_ execution: Execution, tick: UInt64) {
+            count &+= 1
+            if execution.failed { errors &+= 1 }
+            rowsSent &+= execution.rowsSent
+            rowsAffected &+= execution.rowsAffected
+            latency.record(execution.nanoseconds)
+            lastSeen = execution.unixMs
+            lastTick = tick
+        }
     }
 
     private struct State {
         var slots: [Key: Int] = [:]
         var entries: [Entry] = []
-        var newest = -1
-        var oldest = -1
         var evictions: UInt64 = 0
-        /// Query shapes seen (SQLShape) and their digests: a known shape skips normalizing.
-        /// Bounded by clearing: refilling costs one normalization per shape.
-        var shapes: [UInt64: UInt64] = [:]
+        /// (query shape, user, database), mixed into one word, to the slot and its generation:
+        /// a shape seen before skips normalizing and the three-word key. A direct-mapped cache
+        /// (the word is already well mixed): a collision only costs one more normalization.
+        var seen: [Seen]
+        /// The order records came in, for "seen least recently" (a counter, not the clock).
+        var tick: UInt64 = 0
+    }
+
+    private struct Seen {
+        var key: UInt64 = 0
+        var slot: Int32 = -1
+        var generation: UInt32 = 0
     }
 
     let capacity: Int
-    private let state = Mutex(State())
+    private let state: Mutex<State>
+    private let seenMask: Int
 
     init(capacity: Int) {
         self.capacity = max(1, capacity)
+        // Four cache places per digest, a power of two.
+        let places = 1 << (64 - UInt64(max(4 * self.capacity - 1, 1)).leadingZeroBitCount)
+        seenMask = places - 1
+        state = Mutex(State(seen: Array(repeating: Seen(), count: places)))
     }
 
     struct Execution {
@@ -59,74 +83,59 @@ final class DigestTable: @unchecked Sendable {
                 _ execution: Execution) {
         let userHash = FNV1a.hash(user)
         let databaseHash = FNV1a.hash(database)
-        // A query shape seen before: its digest is known, and one lock does it all.
+        // A query shape seen before for this user and database: its slot is known.
         let shape = SQLShape.fingerprint(query)
-        if let shape, state.withLock({ s -> Bool in
-            guard let digest = s.shapes[shape],
-                  let slot = s.slots[Key(digest: digest, user: userHash, database: databaseHash)] else { return false }
-            count(execution, in: &s, slot)
+        let seenKey = shape.map { Self.mix($0, userHash, databaseHash) }
+        if let seenKey, state.withLock({ s -> Bool in
+            let seen = s.seen[Int(truncatingIfNeeded: seenKey) & seenMask]
+            guard seen.key == seenKey, seen.slot >= 0, s.entries[Int(seen.slot)].generation == seen.generation else { return false }
+            count(execution, in: &s, Int(seen.slot))
             return true
         }) { return }
         let digest = SQLDigest.normalize(query)
         let key = Key(digest: digest.hash, user: userHash, database: databaseHash)
         state.withLock { s in
-            if let shape {
-                if s.shapes.count >= capacity * 4 { s.shapes.removeAll(keepingCapacity: true) }
-                s.shapes[shape] = digest.hash
-            }
             let slot = s.slots[key] ?? insert(&s, key: key, text: digest.text, user: user, database: database, now: execution.unixMs)
+            if let seenKey {
+                s.seen[Int(truncatingIfNeeded: seenKey) & seenMask] = Seen(key: seenKey, slot: Int32(slot), generation: s.entries[slot].generation)
+            }
             count(execution, in: &s, slot)
         }
     }
 
-    private func count(_ execution: Execution, in s: inout State, _ slot: Int) {
-        s.entries[slot].count &+= 1
-        if execution.failed { s.entries[slot].errors &+= 1 }
-        s.entries[slot].rowsSent &+= execution.rowsSent
-        s.entries[slot].rowsAffected &+= execution.rowsAffected
-        s.entries[slot].latency.record(execution.nanoseconds)
-        s.entries[slot].lastSeen = execution.unixMs
-        touch(&s, slot)
+    /// Three hashes into one word (each multiplied by its own odd constant, then folded).
+    @inline(__always)
+    private static func mix(_ shape: UInt64, _ user: UInt64, _ database: UInt64) -> UInt64 {
+        var h = shape &* 0x9E37_79B9_7F4A_7C15
+        h ^= user &* 0xC2B2_AE3D_27D4_EB4F
+        h ^= database &* 0x1656_67B1_9E37_79F9
+        return h ^ (h >> 29)
     }
 
-    /// A new entry, in a fresh slot or in the least recently seen one's.
+    private func count(_ execution: Execution, in s: inout State, _ slot: Int) {
+        s.tick &+= 1
+        s.entries[slot].add(execution, tick: s.tick)   // one access to the entry, not one per field
+    }
+
+    /// A new entry, in a fresh slot or in the least recently seen one's (a scan, only when a new
+    /// digest arrives in a full table).
     private func insert(_ s: inout State, key: Key, text: String, user: UnsafeBufferPointer<UInt8>,
                         database: UnsafeBufferPointer<UInt8>, now: Int64) -> Int {
-        let entry = Entry(key: key, text: text, user: String(decoding: user, as: UTF8.self),
+        var entry = Entry(key: key, text: text, user: String(decoding: user, as: UTF8.self),
                           database: String(decoding: database, as: UTF8.self), firstSeen: now, lastSeen: now)
         let slot: Int
         if s.entries.count < capacity {
             slot = s.entries.count
             s.entries.append(entry)
         } else {
-            slot = s.oldest
-            unlink(&s, slot)
+            slot = s.entries.indices.min { s.entries[$0].lastTick < s.entries[$1].lastTick }!
             s.slots[s.entries[slot].key] = nil
+            entry.generation = s.entries[slot].generation &+ 1
             s.entries[slot] = entry
             s.evictions &+= 1
         }
         s.slots[key] = slot
         return slot
-    }
-
-    /// Moves a slot to the front of the recency list.
-    private func touch(_ s: inout State, _ slot: Int) {
-        guard s.newest != slot else { return }
-        // Linked unless new: the newest has no newer neighbour, and it returned above.
-        if s.entries[slot].newer != -1 { unlink(&s, slot) }
-        s.entries[slot].older = s.newest
-        s.entries[slot].newer = -1
-        if s.newest != -1 { s.entries[s.newest].newer = slot }
-        s.newest = slot
-        if s.oldest == -1 { s.oldest = slot }
-    }
-
-    private func unlink(_ s: inout State, _ slot: Int) {
-        let newer = s.entries[slot].newer, older = s.entries[slot].older
-        if newer != -1 { s.entries[newer].older = older } else if s.newest == slot { s.newest = older }
-        if older != -1 { s.entries[older].newer = newer } else if s.oldest == slot { s.oldest = newer }
-        s.entries[slot].newer = -1
-        s.entries[slot].older = -1
     }
 
     var evictions: UInt64 { state.withLock { $0.evictions } }
@@ -135,16 +144,7 @@ final class DigestTable: @unchecked Sendable {
     /// Every digest, most recently seen first. Entries are copied under the lock (the histograms
     /// copy-on-write), quantiles computed after it.
     func samples() -> [DigestSample] {
-        let entries: [Entry] = state.withLock { s in
-            var ordered: [Entry] = []
-            ordered.reserveCapacity(s.entries.count)
-            var slot = s.newest
-            while slot != -1 {
-                ordered.append(s.entries[slot])
-                slot = s.entries[slot].older
-            }
-            return ordered
-        }
+        let entries = state.withLock { $0.entries }.sorted { $0.lastTick > $1.lastTick }
         return entries.map { e in
             DigestSample(id: e.key.digest, text: e.text, user: e.user, database: e.database, count: e.count, errors: e.errors,
                          rowsSent: e.rowsSent, rowsAffected: e.rowsAffected, latency: e.latency.summary,

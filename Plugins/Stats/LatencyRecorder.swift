@@ -26,6 +26,14 @@ struct LatencyRecorder {
         if nanoseconds > max { max = nanoseconds }
     }
 
+    /// `count` values of one size at once.
+    mutating func record(_ nanoseconds: UInt64, count: UInt64) {
+        histogram.record(Swift.min(nanoseconds, Self.highest), count: count)
+        sum &+= nanoseconds &* count
+        if nanoseconds < min { min = nanoseconds }
+        if nanoseconds > max { max = nanoseconds }
+    }
+
     var summary: LatencySummary {
         let count = histogram.totalCount
         guard count > 0 else { return LatencySummary() }

@@ -8,6 +8,9 @@ final class StatsSeries: @unchecked Sendable {
     private let value = Atomic<Int64>(0)
     /// nil unless a histogram: counters and gauges allocate no buckets.
     private let latency: Mutex<LatencyRecorder?>
+    /// Zero values recorded and not yet in the histogram: the usual backlog wait (a connection
+    /// was free) costs one atomic add, and is folded in whenever the histogram is read.
+    private let zeros = Atomic<UInt64>(0)
     private let released = Atomic<Bool>(false)
 
     init(kind: StatsKind, labelValues: [String]) {
@@ -31,6 +34,10 @@ final class StatsSeries: @unchecked Sendable {
 
     @inline(__always)
     func record(_ nanoseconds: UInt64) {
+        if nanoseconds == 0 && kind == .histogram {
+            zeros.wrappingAdd(1, ordering: .relaxed)
+            return
+        }
         latency.withLock { $0?.record(nanoseconds) }
     }
 
@@ -38,7 +45,11 @@ final class StatsSeries: @unchecked Sendable {
 
     /// Computed outside the lock from a copy, so a scrape holds up recorders only for the copy.
     var latencySummary: LatencySummary? {
-        let copy = latency.withLock { $0 }
+        let copy = latency.withLock { recorder -> LatencyRecorder? in
+            let pending = zeros.exchange(0, ordering: .relaxed)
+            if pending > 0 { recorder?.record(0, count: pending) }
+            return recorder
+        }
         return copy?.summary
     }
 

@@ -52,6 +52,22 @@ final class DigestTableTests: XCTestCase {
         XCTAssertEqual(table.count, 3)
     }
 
+    func testAnEvictedShapeComesBackAsANewEntry() {
+        // The shape of "SELECT a ..." knows its slot; once another digest takes that slot, the
+        // shape must not count into it.
+        let table = DigestTable(capacity: 1)
+        record(table, "SELECT a FROM t WHERE id = 1")
+        record(table, "SELECT b FROM t WHERE id = 2")
+        record(table, "SELECT a FROM t WHERE id = 3")
+        record(table, "SELECT a FROM t WHERE id = 4", user: "other")
+        record(table, "SELECT a FROM t WHERE id = 5", user: "other")
+        let samples = table.samples()
+        XCTAssertEqual(samples.map(\.text), ["SELECT a FROM t WHERE id = ?"])
+        XCTAssertEqual(samples.map(\.user), ["other"])
+        XCTAssertEqual(samples.first?.count, 2)
+        XCTAssertEqual(table.evictions, 3)
+    }
+
     func testCapacityOne() {
         let table = DigestTable(capacity: 1)
         record(table, "SELECT 1")

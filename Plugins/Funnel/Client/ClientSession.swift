@@ -817,10 +817,10 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
         }
         if let connection = backend, current?.sent == true {
             connection.state?.inFlight.wrappingDecrement(ordering: .relaxed)
-            if let summary, let command = current {
-                let elapsed = UInt64(max((NIODeadline.now() - command.startedAt).nanoseconds, 0))
+            if let summary, let startedAt = current?.startedAt {   // not the whole Command: no copy of its buffers
+                let elapsed = UInt64(max((NIODeadline.now() - startedAt).nanoseconds, 0))
                 connection.state?.recordQuery(nanoseconds: elapsed, failed: summary.isError)
-                if let sql = command.sql {
+                if let sql = current?.sql {
                     server.metrics?.recordQuery(sql, user: userName, database: database, nanoseconds: elapsed,
                                                 rowsSent: summary.rowCount, rowsAffected: summary.affectedRows, failed: summary.isError)
                 }

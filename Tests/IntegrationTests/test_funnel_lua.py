@@ -60,6 +60,39 @@ def test_script_state_survives_parking(start_chassis):
     assert rows(conn, "SELECT name FROM customers") == (("ada",),)
 
 
+def test_parked_scripted_clients_killed_closed_and_stopped(start_chassis):
+    """A parked client's script state lives in its event loop's Lua state: every way of leaving
+    (KILL while parked, hanging up while parked, the funnel stopping) runs disconnect_client
+    once, there, and the funnel goes on."""
+    admin_port = free_port()
+    first = start(start_chassis, SCRIPTS / "parked.lua", plugins="funnel,lua,admin",
+                  extra=["--funnel-client-park-after=0.3", "--log-level=debug", f"--admin-address=127.0.0.1:{admin_port}",
+                         "--admin-password=secret"])
+    chassis = start.last
+    port = first.port
+    gone = lambda: chassis.text().count("disconnect_client")
+    # The readiness probe's connection, which never logged in, goes too (as in MySQL Proxy).
+    wait_until(lambda: "disconnect_client after 0 queries" in chassis.text(), message="the probe gone")
+    probes = gone()
+    clients = [first] + [pymysql.connect(host="127.0.0.1", port=port, user=APP_USER, password=APP_PASSWORD,
+                                         database="funnel_test", autocommit=True) for _ in range(2)]
+    for c in clients:
+        assert rows(c, "SELECT 1") == ((1,),)
+    wait_until(lambda: chassis.text().count(" parked") >= 3, message="three parked clients")
+    with pymysql.connect(host="127.0.0.1", port=admin_port, user="admin", password="secret") as admin:
+        ids = sorted(r[0] for r in rows(admin, f"SELECT id FROM clients WHERE user = '{APP_USER}' AND state = 'parked'"))
+        assert len(ids) == 3
+        rows(admin, f"KILL CLIENT {ids[0]}")
+        wait_until(lambda: gone() == probes + 1, message="disconnect_client after KILL")
+    clients[1].close()   # hangs up while parked: woken, then gone
+    wait_until(lambda: gone() == probes + 2, message="disconnect_client after hang-up")
+    # SET AUTOCOMMIT (PyMySQL's connect), SELECT 1, then this one, after a wake-up: the count was kept
+    assert rows(clients[2], "SELECT count") == ((3,),)
+    code, log = chassis.stop()
+    assert code == 0, log
+    assert log.count("disconnect_client") == probes + 3, log
+
+
 def test_script_answers_with_an_error(start_chassis):
     conn = start(start_chassis, SCRIPTS / "error.lua")
     with pytest.raises(pymysql.err.OperationalError) as e:

@@ -58,9 +58,9 @@ final class BackendHandler: ChannelInboundHandler {
     private(set) var machine: CommandResponseStateMachine
     private var context: ChannelHandlerContext?
     private var decoder: MySQLPacketDecoder
-    /// The start of a packet that has not fully arrived, in a buffer of its own (the read
-    /// buffer it came in is shared with the relayed slices, so appending there would copy it).
-    private var partial: ByteBuffer?
+    /// The start of a packet that has not fully arrived (the read buffer it came in is shared
+    /// with the relayed slices).
+    private var remainder = PacketRemainder()
     /// The sequence id of the last packet relayed for the command in flight (an error sent to
     /// the client in its place continues from it).
     private var relayedSequenceID: UInt8?
@@ -74,13 +74,7 @@ final class BackendHandler: ChannelInboundHandler {
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var buffer = unwrapInboundIn(data)
-        let fromPartial = partial != nil
-        if var partial {
-            self.partial = nil
-            partial.writeBuffer(&buffer)
-            buffer = partial
-        }
+        var buffer = remainder.joined(with: unwrapInboundIn(data))
         // The bytes as received: slices of what was read already are cut from this copy (the
         // same storage), as a buffer's readable part ends where its reader index is.
         let received = buffer
@@ -110,15 +104,7 @@ final class BackendHandler: ChannelInboundHandler {
             return
         }
         relayChunk()
-        if fromPartial && buffer.readerIndex == 0 && buffer.readableBytes > 0 {
-            partial = buffer   // a large packet still arriving, in a buffer of its own: no copy
-        } else if buffer.readableBytes > 0 {
-            let announced = buffer.getInteger(at: buffer.readerIndex, endianness: .little, as: UInt32.self)
-                .map { Int($0 & 0xFF_FFFF) + MySQLPacket.headerLength } ?? 0
-            var rest = context.channel.allocator.buffer(capacity: max(announced, buffer.readableBytes))
-            rest.writeBuffer(&buffer)
-            partial = rest
-        }
+        remainder.keep(buffer, allocator: context.channel.allocator)
     }
 
     /// One packet of a relayed response: it joins the current chunk, which goes to the sink

@@ -55,9 +55,9 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
     private var channel: Channel!
     private(set) var eventLoop: EventLoop!
     private var phase = Phase.greeted
-    /// Cuts the client's bytes into packets; `partial` holds a packet that has not fully arrived.
+    /// Cuts the client's bytes into packets; `remainder` holds a packet that has not fully arrived.
     private var decoder: MySQLPacketDecoder
-    private var partial: ByteBuffer?
+    private var remainder = PacketRemainder()
     /// Rebuilt from a parked client: the login is done, no greeting is due.
     private let resumed: Bool
     /// Commands started, and what the idle sweep saw of that count (see `sweep`).
@@ -199,13 +199,7 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var buffer = unwrapInboundIn(data)
-        let fromPartial = partial != nil
-        if var partial {
-            self.partial = nil
-            partial.writeBuffer(&buffer)
-            buffer = partial
-        }
+        var buffer = remainder.joined(with: unwrapInboundIn(data))
         do {
             while let packet = try decoder.decode(buffer: &buffer) {
                 handle(packet)
@@ -215,18 +209,7 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
             errorCaught(context: context, error: error)   // a packet over max-packet-size
             return
         }
-        guard buffer.readableBytes > 0 else { return }
-        if fromPartial && buffer.readerIndex == 0 {
-            partial = buffer   // a large packet still arriving, in a buffer of its own: no copy
-        } else {
-            // Own storage for the start of a packet, sized for all of it: appending to the read
-            // buffer would copy it (its decoded packets still share it).
-            let announced = buffer.getInteger(at: buffer.readerIndex, endianness: .little, as: UInt32.self)
-                .map { Int($0 & 0xFF_FFFF) + MySQLPacket.headerLength } ?? 0
-            var rest = context.channel.allocator.buffer(capacity: max(announced, buffer.readableBytes))
-            rest.writeBuffer(&buffer)
-            partial = rest
-        }
+        remainder.keep(buffer, allocator: context.channel.allocator)
     }
 
     private func handle(_ packet: MySQLPacket) {
@@ -1062,7 +1045,7 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
     /// backend connection, no transaction or pinned state, no bytes half-read or unsent.
     private var isParkable: Bool {
         guard case .command = phase, let context, current == nil, backend == nil, waiting == nil, queued.isEmpty,
-              partial == nil, pins.isEmpty, !lastStatus.contains(.inTransaction), !transactionLost,
+              remainder.isEmpty, pins.isEmpty, !lastStatus.contains(.inTransaction), !transactionLost,
               !uploadingLocalFile, scriptQueue.isEmpty, scriptBackend == nil, !closeAfterAnswer, affinity != nil else {
             return false
         }

@@ -6,8 +6,8 @@ import SocketParking
 /// What a parked client's session needs back when it wakes: the login, the session state the
 /// funnel tracks, and its socket. A plain value, stored inline in the parking lot's table, so
 /// that parking frees every object the client had (channel, pipeline, session) and the pages
-/// they filled can go back to the system. (Unchecked: the script handle is the lua plugin's,
-/// which may be used from any thread, one call at a time, as the session does.)
+/// they filled can go back to the system. (Unchecked: the script handle belongs to the Lua state
+/// of the client's event loop; the funnel uses it only there, parked or not.)
 struct ParkedClient: ParkableSocket, @unchecked Sendable {
     let id: UInt32
     /// The funnel's own duplicate of the client socket (the channel's was closed).

@@ -183,9 +183,18 @@ final class FunnelRuntime: @unchecked Sendable {
             return true
         }
         guard let parked = parking?.take(id) else { return false }
-        close(parked.socket)
-        clientLeft(id: parked.id, user: parked.user, admitted: true, script: parked.script, announce: true)
+        leave(parked)
         return true
+    }
+
+    /// A parked client goes for good: its socket is closed, and the rest of leaving runs on its
+    /// event loop, as its script state belongs to that loop's Lua state.
+    @discardableResult
+    private func leave(_ parked: ParkedClient) -> EventLoopFuture<Void> {
+        close(parked.socket)
+        return coordinator.loops[parked.loopIndex].submit {
+            self.clientLeft(id: parked.id, user: parked.user, admitted: true, script: parked.script, announce: true)
+        }
     }
 
     // MARK: parking idle clients
@@ -217,13 +226,11 @@ final class FunnelRuntime: @unchecked Sendable {
     private func stopParking() {
         for sweeper in sweepers { sweeper.cancel() }
         sweepers = []
-        for parked in parking?.stop() ?? [] {
-            close(parked.socket)
-            clientLeft(id: parked.id, user: parked.user, admitted: true, script: parked.script, announce: true)
-        }
+        let leaving = (parking?.stop() ?? []).map { leave($0) }
+        for done in leaving { try? done.wait() }
     }
 
-    /// A session handed its client over (its channel is closed by now).
+    /// A session handed its client over (its channel is closed by now; on the client's loop).
     func parked(_ client: ParkedClient) {
         guard let parking, parking.park(client) else {
             close(client.socket)

@@ -47,6 +47,13 @@ extension ConnectionPool {
         return databaseInUse[database, default: 0] >= max
     }
 
+    /// Whether some backend would let `user` open a connection now (no open blocker at all).
+    func mayOpenAny(for user: UserRecord) -> Bool {
+        if let max = configuration.maxConnections, totals.total >= max { return false }
+        if let max = userLimit(user.name), user.counts.total >= max { return false }
+        return backends.values.contains { $0.isAvailable && $0.counts.total < $0.configuration.maxConnections }
+    }
+
     func openBlockers(_ backend: BackendRecord, _ user: UserRecord) -> OpenBlockers {
         var blockers: OpenBlockers = []
         if !backend.isAvailable { blockers.insert(.unavailable) }
@@ -165,12 +172,21 @@ extension ConnectionPool {
         actions.append(.handOver(waiter.id, lease(connection, database: waiter.database, waited: waited, now: now)))
     }
 
+    /// The idle connection `waiter` would get now, if any.
+    func idleConnection(for waiter: Waiter) -> ConnectionRecord? {
+        if isDatabaseFull(waiter.database) { return nil }
+        let name = waiter.user.name
+        return firstCandidate(waiter.backends, { $0.pools[name].flatMap { pickIdle($0, for: waiter.database, affinity: waiter.affinity) } })
+    }
+
     /// Try to move a waiting request forward: hand it an idle connection, let it adopt a connect
-    /// nobody waits for, or (if `mayOpen`) open one. True if it moved.
-    func serve(_ waiter: Waiter, mayOpen: Bool, now: PoolInstant, into actions: inout PoolActions) -> Bool {
+    /// nobody waits for, or (if `mayOpen`) open one. True if it moved. `idleChecked`: the caller
+    /// already found no idle connection for it.
+    func serve(_ waiter: Waiter, mayOpen: Bool, idleChecked: Bool = false, now: PoolInstant,
+               into actions: inout PoolActions) -> Bool {
         if isDatabaseFull(waiter.database) { return false }
         let name = waiter.user.name
-        if let connection = firstCandidate(waiter.backends, { $0.pools[name].flatMap { pickIdle($0, for: waiter.database, affinity: waiter.affinity) } }) {
+        if !idleChecked, let connection = idleConnection(for: waiter) {
             handOver(waiter, connection, now: now, into: &actions)
             return true
         }
@@ -233,6 +249,10 @@ extension ConnectionPool {
     /// Requests identical to one found stuck (same database and candidates) are skipped.
     private func serveNext(of user: UserRecord, now: PoolInstant, into actions: inout PoolActions) -> Bool {
         guard user.waiting > 0 else { return false }
+        // With nothing idle, no connect under way and no room to open one, no request of the
+        // user can move (and there is nothing to evict): the common state of a busy pool with a
+        // long backlog, which would otherwise cost a walk over the whole queue per release.
+        if totals.idle == 0, totals.connecting == 0, !mayOpenAny(for: user) { return false }
         let items = user.queue.items
         var stuck: (database: String?, backends: BackendSelection, onlyIdleChecked: Bool)?
         for index in user.queue.head..<items.count {
@@ -242,10 +262,13 @@ extension ConnectionPool {
                !stuck.onlyIdleChecked || waiter.pending != nil {
                 continue
             }
-            if let behind = sameAffinityWaiter(behind: index, of: waiter, in: items, now: now, into: &actions) {
-                return behind
+            if let idle = idleConnection(for: waiter) {
+                // Under pressure the connection may go to a request just behind on its own loop.
+                let taker = sameAffinityWaiter(behind: index, of: waiter, for: idle, in: items) ?? waiter
+                handOver(taker, idle, now: now, into: &actions)
+                return true
             }
-            if serve(waiter, mayOpen: true, now: now, into: &actions) { return true }
+            if serve(waiter, mayOpen: true, idleChecked: true, now: now, into: &actions) { return true }
             stuck = (waiter.database, waiter.backends, waiter.pending != nil)
         }
         guard totals.idle > 0 else { return false }
@@ -262,11 +285,9 @@ extension ConnectionPool {
     /// `affinityWindow` places behind it that wants the same pool and database and has the
     /// connection's affinity takes it instead; the oldest one keeps its place for the next.
     /// Returns nil when that does not apply.
-    private func sameAffinityWaiter(behind index: Int, of waiter: Waiter, in items: [Waiter], now: PoolInstant,
-                                    into actions: inout PoolActions) -> Bool? {
-        guard let wanted = waiter.affinity, !isDatabaseFull(waiter.database),
-              let connection = firstCandidate(waiter.backends, { $0.pools[waiter.user.name].flatMap { pickIdle($0, for: waiter.database, affinity: wanted) } }),
-              let affinity = connection.affinity, affinity != wanted else { return nil }
+    private func sameAffinityWaiter(behind index: Int, of waiter: Waiter, for connection: ConnectionRecord,
+                                    in items: [Waiter]) -> Waiter? {
+        guard let wanted = waiter.affinity, let affinity = connection.affinity, affinity != wanted else { return nil }
         var passed = 0
         var next = index + 1
         while next < items.count, passed < Self.affinityWindow {
@@ -275,8 +296,7 @@ extension ConnectionPool {
             guard other.isWaiting else { continue }
             passed += 1
             if other.affinity == affinity, other.database == waiter.database, other.backends == waiter.backends {
-                handOver(other, connection, now: now, into: &actions)
-                return true
+                return other
             }
         }
         return nil

@@ -1,5 +1,6 @@
 """Shared fixtures for the end-to-end tests: they run the real chassis binary with real
 plugins, and (for the funnel) a real MariaDB that Scripts/test started."""
+import contextlib
 import os
 import pathlib
 import shutil
@@ -105,3 +106,19 @@ def start_chassis(chassis_bin, tmp_path):
 
 def run_chassis(exe, *args, timeout=20):
     return subprocess.run([str(exe), *[str(a) for a in args]], capture_output=True, text=True, timeout=timeout)
+
+
+@contextlib.contextmanager
+def connector_client(port, user, password, database):
+    """A mysql-connector-python client (pure Python: it sends COM_CHANGE_USER and
+    COM_RESET_CONNECTION), closed at the end even when the test broke its connection."""
+    import mysql.connector
+    conn = mysql.connector.connect(host="127.0.0.1", port=port, user=user, password=password, database=database,
+                                   ssl_disabled=True, use_pure=True)
+    try:
+        yield conn
+    finally:
+        try:
+            conn.close()
+        except mysql.connector.Error:
+            pass

@@ -11,7 +11,7 @@ import mysql.connector
 import pymysql
 import pytest
 
-from conftest import free_port, wait_for_port
+from conftest import connector_client, free_port, wait_for_port
 from mariadb import (APP_PASSWORD, APP_USER, HOST, OTHER_PASSWORD, OTHER_USER, PORT, RO_PASSWORD, RO_USER,
                      prepare_server, require_mariadb, root, server_connections, wait_until)
 
@@ -160,9 +160,7 @@ def test_load_data_local_infile(start_funnel, tmp_path):
 
 def test_binary_prepared_statements(start_funnel):
     f = start_funnel()
-    c = mysql.connector.connect(host="127.0.0.1", port=f.port, user=APP_USER, password=APP_PASSWORD,
-                                database="funnel_test", ssl_disabled=True, use_pure=True)
-    try:
+    with connector_client(f.port, APP_USER, APP_PASSWORD, "funnel_test") as c:
         cur = c.cursor(prepared=True)
         cur.execute("SELECT ? + 1, ?, CAST(? AS DATETIME), NULL", (41, "ünï", "2024-02-29 12:34:56"))
         row = cur.fetchone()
@@ -171,8 +169,6 @@ def test_binary_prepared_statements(start_funnel):
             cur.execute("SELECT ? * 2", (i,))
             assert cur.fetchone()[0] == i * 2
         cur.close()
-    finally:
-        c.close()
 
 
 def test_sql_prepare_user_variables_and_last_insert_id(start_funnel):
@@ -455,9 +451,7 @@ def test_backend_connection_killed_mid_transaction(start_funnel):
 
 def test_change_user_and_reset_connection(start_funnel):
     f = start_funnel()
-    c = mysql.connector.connect(host="127.0.0.1", port=f.port, user=APP_USER, password=APP_PASSWORD,
-                                database="funnel_test", ssl_disabled=True, use_pure=True)
-    try:
+    with connector_client(f.port, APP_USER, APP_PASSWORD, "funnel_test") as c:
         cur = c.cursor()
         cur.execute("SET @kept = 1")
         c.cmd_reset_connection()                       # COM_RESET_CONNECTION
@@ -470,11 +464,6 @@ def test_change_user_and_reset_connection(start_funnel):
         with pytest.raises(mysql.connector.Error) as e:
             c.cmd_change_user(username=OTHER_USER, password="wrong")
         assert e.value.errno == 1045
-    finally:
-        try:
-            c.close()
-        except mysql.connector.Error:
-            pass
 
 
 def test_malformed_handshake_gets_an_error_and_harms_no_one(start_funnel):

@@ -9,7 +9,11 @@ struct OpenBlockers: OptionSet {
 
 extension ConnectionPool {
     func userRecord(_ name: String) -> UserRecord {
-        if let user = users[name] { return user }
+        if let last = lastUser, last.name == name { return last }
+        if let user = users[name] {
+            lastUser = user
+            return user
+        }
         let user = UserRecord(name: name)
         users[name] = user
         return user
@@ -25,6 +29,22 @@ extension ConnectionPool {
 
     func userLimit(_ user: String) -> Int? {
         configuration.userConnectionLimits.isEmpty ? configuration.maxConnectionsPerUser : configuration.userLimit(user)
+    }
+
+    /// An idle connection of `user` fit for the request, on the first available candidate that has one.
+    func idleCandidate(_ selection: BackendSelection, user: UserRecord, database: String?, affinity: Int?) -> ConnectionRecord? {
+        switch selection {
+        case .ordered(let ids), .preferred(let ids):
+            // A user's pools are exactly those on known backends: one lookup, not backend then pool.
+            for id in ids {
+                if let pool = user.pools[id], pool.backend.isAvailable, let connection = pickIdle(pool, for: database, affinity: affinity) {
+                    return connection
+                }
+            }
+            return nil
+        case .any:
+            return firstCandidate(selection) { $0.pools[user.name].flatMap { pickIdle($0, for: database, affinity: affinity) } }
+        }
     }
 
     /// The first available candidate for which `body` returns a value.

@@ -15,11 +15,21 @@ extension ConnectionPool {
         let userStats = users.values.sorted { $0.name < $1.name }.map {
             UserStatistics(user: $0.name, connections: $0.counts, waiting: $0.waiting, requests: $0.requests)
         }
-        let databases = Set(databaseInUse.keys).union(databaseWaiting.keys).sorted().map {
-            DatabaseStatistics(database: $0, inUse: databaseInUse[$0, default: 0], waiting: databaseWaiting[$0, default: 0])
+        let inUse = tracksDatabases ? databaseInUse : leasesByDatabase()
+        let databases = Set(inUse.keys).union(databaseWaiting.keys).sorted().map {
+            DatabaseStatistics(database: $0, inUse: inUse[$0, default: 0], waiting: databaseWaiting[$0, default: 0])
         }
         return PoolSnapshot(connections: totals, waiting: waiters.count, requests: requests, backends: backendStats,
                             pools: poolStats, users: userStats, databases: databases)
+    }
+
+    /// Leased connections by client database, counted from the connections.
+    func leasesByDatabase() -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for connection in connections.values where connection.state == .leased {
+            if let database = connection.leasedDatabase { counts[database, default: 0] += 1 }
+        }
+        return counts
     }
 
     /// Recomputes every count and link from scratch and compares (for tests and debug builds).
@@ -40,7 +50,7 @@ extension ConnectionPool {
             byBackend[ObjectIdentifier(pool.backend), default: ConnectionCounts()][state] += 1
             byUser[ObjectIdentifier(pool.user), default: ConnectionCounts()][state] += 1
             if backends[pool.key.backend] !== pool.backend { problems.append("\(id) on a forgotten backend") }
-            if state == .leased, let database = connection.leasedDatabase { inUse[database, default: 0] += 1 }
+            if tracksDatabases, state == .leased, let database = connection.leasedDatabase { inUse[database, default: 0] += 1 }
             if state != .leased, connection.leasedDatabase != nil { problems.append("\(id) \(state) keeps a database lease") }
             if let waiter = connection.openedFor, state != .connecting || !waiter.isWaiting || waiter.pending !== connection {
                 problems.append("\(id) opened for \(waiter.id) inconsistently")
@@ -53,7 +63,7 @@ extension ConnectionPool {
             if onIdle != (state == .idle) || onConnecting != (state == .connecting) { problems.append("\(id) \(state) on wrong list") }
         }
         if total != totals { problems.append("totals \(totals) != recount \(total)") }
-        if inUse != databaseInUse { problems.append("database leases \(databaseInUse) != recount \(inUse)") }
+        if inUse != (tracksDatabases ? databaseInUse : [:]) { problems.append("database leases \(databaseInUse) != recount \(inUse)") }
         for backend in backendOrder {
             if backends[backend.id] !== backend { problems.append("backend order lists forgotten \(backend.id)") }
             if backend.counts != byBackend[ObjectIdentifier(backend), default: ConnectionCounts()] {

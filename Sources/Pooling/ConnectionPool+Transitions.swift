@@ -21,11 +21,11 @@ extension ConnectionPool {
                 connection.openedFor?.pending = nil
                 connection.openedFor = nil
             case .leased:
-                if let database = connection.leasedDatabase {
+                if tracksDatabases, let database = connection.leasedDatabase {
                     let left = databaseInUse[database, default: 1] - 1
                     databaseInUse[database] = left == 0 ? nil : left
-                    connection.leasedDatabase = nil
                 }
+                connection.leasedDatabase = nil
             case .closing:
                 connection.evictedFor?.evicting = nil
                 connection.evictedFor = nil
@@ -42,7 +42,7 @@ extension ConnectionPool {
             case .connecting: pool.connecting.append(connection)
             case .leased:
                 connection.useCount += 1
-                if let database = connection.leasedDatabase { databaseInUse[database, default: 0] += 1 }
+                if tracksDatabases, let database = connection.leasedDatabase { databaseInUse[database, default: 0] += 1 }
             case .resetting, .closing: break
             }
         } else {

@@ -24,6 +24,9 @@ public final class ConnectionPool {
     /// Backends in the order they were added (the order of `.any`).
     var backendOrder: [BackendRecord] = []
     var users: [String: UserRecord] = [:]
+    /// The user of the last request: most requests come from the same user as the one before,
+    /// and comparing a name costs less than hashing it.
+    var lastUser: UserRecord?
     var connections: [ConnectionID: ConnectionRecord] = [:]
     var waiters: [RequestID: Waiter] = [:]
     /// Users with waiting requests, served round-robin from `ringCursor`.
@@ -33,13 +36,17 @@ public final class ConnectionPool {
     var ringHasIdleUsers = false
     var totals = ConnectionCounts()
     var requests = RequestCounters()
+    /// Leased connections by client database, kept only while some database limit exists (two
+    /// hash lookups per lease otherwise spent on every query); `leasesByDatabase()` recounts.
     var databaseInUse: [String: Int] = [:]
+    var tracksDatabases: Bool
     var databaseWaiting: [String: Int] = [:]
     var nextConnection: UInt64 = 1
     var nextSequence: UInt64 = 0
 
     public init(configuration: PoolConfiguration = PoolConfiguration()) {
         self.configuration = configuration
+        tracksDatabases = configuration.hasDatabaseLimits
     }
 
     deinit {
@@ -89,7 +96,7 @@ public final class ConnectionPool {
             }
         }
         if !isDatabaseFull(database),
-           let connection = firstCandidate(selection, { $0.pools[userName].flatMap { pickIdle($0, for: database, affinity: affinity) } }) {
+           let connection = idleCandidate(selection, user: user, database: database, affinity: affinity) {
             user.requests.servedImmediately += 1
             requests.servedImmediately += 1
             actions.append(.handOver(request, lease(connection, database: database, waited: .zero, now: now)))
@@ -285,6 +292,10 @@ public final class ConnectionPool {
     /// (surplus connections close on release); raised ones serve waiting requests at once.
     public func updateConfiguration(_ configuration: PoolConfiguration, now: PoolInstant) -> PoolActions {
         self.configuration = configuration
+        if tracksDatabases != configuration.hasDatabaseLimits {
+            tracksDatabases = configuration.hasDatabaseLimits
+            databaseInUse = tracksDatabases ? leasesByDatabase() : [:]
+        }
         var actions = PoolActions()
         dispatch(now: now, into: &actions)
         return actions

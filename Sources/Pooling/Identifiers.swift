@@ -1,8 +1,16 @@
 /// A backend server, named by the caller (e.g. "db1:3306").
 public struct BackendID: Hashable, Sendable, Comparable, ExpressibleByStringLiteral, CustomStringConvertible {
     public let name: String
-    public init(_ name: String) { self.name = name }
-    public init(stringLiteral value: String) { self.name = value }
+    /// The name's hash, computed once: backends are looked up by ID on every acquisition, and
+    /// hashing an Int costs less than hashing the string again.
+    private let nameHash: Int
+    public init(_ name: String) {
+        self.name = name
+        nameHash = name.hashValue
+    }
+    public init(stringLiteral value: String) { self.init(value) }
+    public static func == (lhs: BackendID, rhs: BackendID) -> Bool { lhs.nameHash == rhs.nameHash && lhs.name == rhs.name }
+    public func hash(into hasher: inout Hasher) { hasher.combine(nameHash) }
     public static func < (lhs: BackendID, rhs: BackendID) -> Bool { lhs.name < rhs.name }
     public var description: String { name }
 }

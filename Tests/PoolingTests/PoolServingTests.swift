@@ -263,6 +263,24 @@ final class PoolServingTests: XCTestCase {
         XCTAssertEqual(released.handOvers.map(\.request), [waiter])
     }
 
+    func testDatabaseLimitSetAtRunTimeCountsTheLeasesAlreadyOut() throws {
+        let h = PoolHarness()   // no database limit: leases by database are not tracked, only counted on demand
+        let first = h.lease(database: "shop")
+        _ = h.lease(database: "shop")
+        _ = h.lease(database: "crm")
+        XCTAssertEqual(h.snapshot.databases, [DatabaseStatistics(database: "crm", inUse: 1, waiting: 0),
+                                              DatabaseStatistics(database: "shop", inUse: 2, waiting: 0)])
+        _ = h.pool.updateConfiguration(PoolConfiguration(maxInUsePerDatabase: 2), now: h.now)
+        h.check()
+        let (waiter, blocked) = h.acquire(database: "shop")
+        XCTAssertTrue(blocked.isEmpty, "shop already has its 2 connections in use")
+        XCTAssertFalse(h.acquire(database: "crm").1.isEmpty, "crm has room")
+        XCTAssertEqual(h.release(first.connection).handOvers.map(\.request), [waiter])
+        _ = h.pool.updateConfiguration(PoolConfiguration(), now: h.now)
+        h.check()
+        XCTAssertEqual(h.snapshot.databases.first { $0.database == "shop" }?.inUse, 2)
+    }
+
     func testLoweredBackendLimitClosesSurplus() throws {
         let h = PoolHarness(backends: [("db1", 4)])
         let leases = (0..<4).map { _ in h.lease() }

@@ -49,6 +49,8 @@ enum BackendHealth: String, Sendable {
 /// query from every event loop.
 final class BackendState: @unchecked Sendable {
     let id: BackendID
+    /// `[id]`, built once: the single-backend setup hands it to the pool on every acquisition.
+    let aloneAsCandidates: [BackendID]
     let address: HostPort
     private let lock = NIOLock()
     private var _role: BackendRole
@@ -77,6 +79,7 @@ final class BackendState: @unchecked Sendable {
 
     init(address: HostPort, role: BackendRole, weight: Int, maxConnections: Int) {
         self.id = BackendID(address.description)
+        aloneAsCandidates = [id]
         self.address = address
         _role = role
         _weight = weight

@@ -442,13 +442,7 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
             let replayInsertID = analysis?.readsLastInsertID == true && lastInsertID != 0
             let role = role(for: analysis)
             if role == .readWrite && analysis?.isReadOnly != true { lastWrite = .now() }
-            withBackend(role: role) { connection in
-                if replayInsertID && connection.lastInsertID != self.lastInsertID {
-                    self.replayLastInsertID(on: connection)
-                } else {
-                    self.sendCurrent(to: connection)
-                }
-            }
+            withBackend(role: role, replayInsertID: replayInsertID)
         }
     }
 
@@ -477,7 +471,7 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
         current?.sent = false
         current?.sql = nil
         scriptBuffering = true
-        withBackend { self.sendCurrent(to: $0) }
+        withBackend()
     }
 
     private func scriptResult(_ packets: [MySQLPacket], _ summary: ResponseSummary, queryMicros: UInt64, responseMicros: UInt64) {
@@ -531,27 +525,36 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
 
     // MARK: getting a backend connection
 
-    private func withBackend(role: BackendRole = .readWrite, _ then: @escaping (BackendConnection) -> Void) {
-        if let backend { return then(backend) }
+    private func withBackend(role: BackendRole = .readWrite, replayInsertID: Bool = false) {
+        if let backend { return use(backend, replayInsertID: replayInsertID) }
         let loop = eventLoop!
         let preferred = scriptBackend
         scriptBackend = nil
-        // An idle connection usually serves at once, inside acquire, on this loop: go on
-        // directly then, without a task; otherwise the answer comes later, from any thread.
-        var acquiring = true
-        var immediate: Result<(BackendConnection, Lease), PoolFailure>?
-        let request = server.coordinator.acquire(user: userName, database: database, role: role, backend: preferred,
-                                                 affinity: affinity) { result in
-            if acquiring && loop.inEventLoop {
-                immediate = result
-            } else {
-                loop.execute { self.acquired(result, role: role, then: then) }
-            }
+        // An idle connection usually serves at once, inside acquire: go on directly then. The
+        // callback for a wait is only built when there is one.
+        let outcome = server.coordinator.acquire(user: userName, database: database, role: role, backend: preferred,
+                                                 affinity: affinity) {
+            { result in loop.execute { self.acquired(result, role: role, replayInsertID: replayInsertID) } }
         }
-        acquiring = false
-        if let immediate { return acquired(immediate, role: role, then: then) }
-        waiting = request
-        snapshot.update { $0.state = "waiting" }
+        switch outcome {
+        case .served(let connection, let lease):
+            acquired(.success((connection, lease)), role: role, replayInsertID: replayInsertID)
+        case .failed(let failure):
+            acquired(.failure(failure), role: role, replayInsertID: replayInsertID)
+        case .pending(let request):
+            waiting = request
+            snapshot.update { $0.state = "waiting" }
+        }
+    }
+
+    /// The command goes out on its connection (after LAST_INSERT_ID is carried over, if the
+    /// statement reads it and the connection has another one).
+    private func use(_ connection: BackendConnection, replayInsertID: Bool) {
+        if replayInsertID && connection.lastInsertID != lastInsertID {
+            replayLastInsertID(on: connection)
+        } else {
+            sendCurrent(to: connection)
+        }
     }
 
     /// Read/write splitting: a statement that only reads, outside a transaction and outside
@@ -563,8 +566,7 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
         return .readOnly
     }
 
-    private func acquired(_ result: Result<(BackendConnection, Lease), PoolFailure>, role: BackendRole,
-                          then: @escaping (BackendConnection) -> Void) {
+    private func acquired(_ result: Result<(BackendConnection, Lease), PoolFailure>, role: BackendRole, replayInsertID: Bool) {
         waiting = nil
         guard case .command = phase, current != nil else {
             if case .success(let (connection, _)) = result { server.coordinator.release(connection, .clean) }
@@ -584,12 +586,14 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
             }
             publishSnapshot()
             // Usually the connection is already in the client's state: no round trip, no future.
-            guard let preparing = prepare(connection, needsPing: lease.needsPing) else { return then(connection) }
+            guard let preparing = prepare(connection, needsPing: lease.needsPing) else {
+                return use(connection, replayInsertID: replayInsertID)
+            }
             preparing.hop(to: context.eventLoop).whenComplete { outcome in
                 guard case .command = self.phase, self.backend === connection else { return }
                 switch outcome {
                 case .success:
-                    then(connection)
+                    self.use(connection, replayInsertID: replayInsertID)
                 case .failure(BackendError.refused(let err)):
                     // USE of a missing database, a SET the server refused: the client's answer.
                     self.detachBackend(.needsReset)
@@ -598,7 +602,7 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
                     self.server.log(.warning, "backend \(connection.backend) failed while preparing a hand-over: \(error)")
                     self.backend = nil
                     self.server.coordinator.release(connection, .close)
-                    self.withBackend(role: role, then)   // a stale connection: try another one
+                    self.withBackend(role: role, replayInsertID: replayInsertID)   // a stale connection: try another one
                 }
             }
         }
@@ -650,21 +654,29 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
         connection.state?.inFlight.wrappingIncrement(ordering: .relaxed)
         connection.state?.bytesSent.wrappingIncrement(by: UInt64(packets.reduce(0) { $0 + $1.payload.readableBytes + 4 }), ordering: .relaxed)
         let buffering = scriptBuffering
-        Self.onLoop(connection.eventLoop) {
-            self.relayBuffering = buffering
-            self.relayBuffer = []
-            self.relaySentAt = .now()
-            self.relayFirstAt = nil
-            self.relayBackend = connection.state
-            self.relayHandler = connection.handler
-            self.relayRenumber = nil
-            do {
-                if try !connection.handler.relay(packets, to: self) {
-                    Self.onLoop(self.eventLoop) { self.finishCommand(nil) }
-                }
-            } catch {
-                self.relayFailed(error, nextSequenceID: nil)
+        // Inline when the connection shares this loop (the pool prefers that): no task, no closure.
+        if connection.eventLoop.inEventLoop {
+            startRelay(packets, on: connection, buffering: buffering)
+        } else {
+            connection.eventLoop.execute { self.startRelay(packets, on: connection, buffering: buffering) }
+        }
+    }
+
+    /// On the backend connection's loop: the response will be relayed to this client.
+    private func startRelay(_ packets: [MySQLPacket], on connection: BackendConnection, buffering: Bool) {
+        relayBuffering = buffering
+        relayBuffer = []
+        relaySentAt = .now()
+        relayFirstAt = nil
+        relayBackend = connection.state
+        relayHandler = connection.handler
+        relayRenumber = nil
+        do {
+            if try !connection.handler.relay(packets, to: self) {
+                Self.onLoop(eventLoop) { self.finishCommand(nil) }
             }
+        } catch {
+            relayFailed(error, nextSequenceID: nil)
         }
     }
 
@@ -707,7 +719,11 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
             let stripped = Self.withoutSessionTrack(packet, backendCapabilities: BackendConnector.capabilities)
             channel.writeAndFlush(channel.allocator.mysqlFrame(stripped), promise: nil)
         }
-        Self.onLoop(eventLoop) { self.finishCommand(summary) }
+        if eventLoop.inEventLoop {
+            finishCommand(summary)
+        } else {
+            eventLoop.execute { self.finishCommand(summary) }
+        }
     }
 
     /// A script's queued query: its response goes to read_query_result, not to the client.

@@ -206,27 +206,33 @@ final class PoolCoordinator: @unchecked Sendable {
 
     var isPaused: Bool { lock.withLock { paused } }
 
-    /// Asks for a connection; `completion` runs exactly once, on any thread (possibly before
-    /// this returns, when an idle connection serves at once).
-    @discardableResult
+    /// The answer to an acquisition.
+    enum Acquisition {
+        /// An idle connection served at once (the usual case).
+        case served(BackendConnection, Lease)
+        case failed(PoolFailure)
+        /// The request waits; the completion runs exactly once, later, on any thread.
+        case pending(RequestID)
+    }
+
+    /// Asks for a connection. `completion` is only built when the request has to wait, so the
+    /// usual immediate hand-over allocates no callback.
     func acquire(user: String, database: String?, role: BackendRole, backend: BackendID? = nil, affinity: Int? = nil,
-                 completion: @escaping Completion) -> RequestID {
+                 completion: () -> Completion) -> Acquisition {
         submit(nil, user: user, database: database, role: role, backend: backend, affinity: affinity,
-               completion: completion, deadline: nil, since: .now())
+               completion: completion, deadline: nil, since: nil)
     }
 
     private enum Submission {
         case parked
         case refused
-        /// An idle connection served at once (the usual case): no waiter was recorded.
         case served(BackendConnection, Lease)
         case queued(PoolActions)
     }
 
     /// One acquisition (a new one when `request` is nil, else a parked one retried).
-    @discardableResult
     private func submit(_ request: RequestID?, user: String, database: String?, role: BackendRole, backend: BackendID? = nil,
-                        affinity: Int?, completion: @escaping Completion, deadline: NIODeadline?, since: NIODeadline) -> RequestID {
+                        affinity: Int?, completion: () -> Completion, deadline: NIODeadline?, since: NIODeadline?) -> Acquisition {
         var candidates = registry.candidates(role: role, user: user, database: database) { self.poolCounts(backend: $0, user: user) }
         // A script's choice (backend_ndx) goes first when that backend is up; the rest stay fall-backs.
         if let backend, registry[backend]?.health == .up {
@@ -239,8 +245,9 @@ final class PoolCoordinator: @unchecked Sendable {
                 return RequestID(nextRequest)
             }()
             if paused || willServe {
-                parked[request] = Parked(user: user, database: database, role: role, affinity: affinity, completion: completion,
-                                         deadline: deadline ?? .now() + waitTimeout, since: since)
+                let now = NIODeadline.now()
+                parked[request] = Parked(user: user, database: database, role: role, affinity: affinity, completion: completion(),
+                                         deadline: deadline ?? now + waitTimeout, since: since ?? now)
                 parkedOrder.append(request)
                 return (request, .parked)
             }
@@ -257,24 +264,25 @@ final class PoolCoordinator: @unchecked Sendable {
                let connection = connections[lease.connection] {
                 return (request, .served(connection, lease))
             }
-            waiters[request] = completion
+            waiters[request] = completion()
             return (request, .queued(actions))
         }
         switch submission {
         case .parked:
             events.publishIfWanted(.backlogEnter) { "user=\(user) db=\(database ?? "") parked=true" }
+            return .pending(request)
         case .refused:
-            completion(.failure(.noBackendAvailable))
+            return .failed(.noBackendAvailable)
         case .served(let connection, let lease):
             publishAcquire(lease)
-            completion(.success((connection, lease)))
+            return .served(connection, lease)
         case .queued(let actions):
             if events.wanted(.backlogEnter), lock.withLock({ pool.isWaiting(request) }) {
                 events.publish(.backlogEnter, "user=\(user) db=\(database ?? "")")
             }
             run(actions)
+            return .pending(request)
         }
-        return request
     }
 
     private func publishAcquire(_ lease: Lease) {
@@ -293,8 +301,12 @@ final class PoolCoordinator: @unchecked Sendable {
             return list
         }
         for (request, p) in ready {
-            submit(request, user: p.user, database: p.database, role: p.role, affinity: p.affinity, completion: p.completion,
-                   deadline: p.deadline, since: p.since)
+            switch submit(request, user: p.user, database: p.database, role: p.role, affinity: p.affinity, completion: { p.completion },
+                          deadline: p.deadline, since: p.since) {
+            case .served(let connection, let lease): p.completion(.success((connection, lease)))
+            case .failed(let failure): p.completion(.failure(failure))
+            case .pending: break
+            }
         }
     }
 

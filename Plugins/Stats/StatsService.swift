@@ -34,10 +34,13 @@ enum StatsService {
             },
             record_query: { instance, query, length, user, database, nanoseconds, rowsSent, rowsAffected, failed in
                 guard let instance else { return }
-                store(instance).recordQuery(
-                    UnsafeBufferPointer(start: UnsafeRawPointer(query).assumingMemoryBound(to: UInt8.self), count: length),
-                    user: bytes(user), database: bytes(database), nanoseconds: nanoseconds, rowsSent: rowsSent,
-                    rowsAffected: rowsAffected, failed: failed != 0)
+                // Every query comes through here: no retain of the store (it outlives the service).
+                Unmanaged<StatsStore>.fromOpaque(instance)._withUnsafeGuaranteedRef {
+                    $0.recordQuery(
+                        UnsafeBufferPointer(start: UnsafeRawPointer(query).assumingMemoryBound(to: UInt8.self), count: length),
+                        user: bytes(user), database: bytes(database), nanoseconds: nanoseconds, rowsSent: rowsSent,
+                        rowsAffected: rowsAffected, failed: failed != 0)
+                }
             },
             add_collector: { instance, fn, user in
                 guard let instance else { return 0 }

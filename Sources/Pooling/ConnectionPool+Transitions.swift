@@ -97,9 +97,8 @@ extension ConnectionPool {
         let pool = connection.pool
         pool.counters.handOvers += 1
         pool.backend.counters.handOvers += 1
-        return Lease(connection: connection.id, backend: pool.key.backend, user: pool.key.user, database: database,
-                     needsSchemaChange: needsSchemaChange, needsPing: needsPing, waited: waited,
-                     useCount: connection.useCount)
+        return Lease(connection: connection.id, backend: pool.key.backend, needsSchemaChange: needsSchemaChange,
+                     needsPing: needsPing, waited: waited, useCount: connection.useCount)
     }
 
     func close(_ connection: ConnectionRecord, _ reason: CloseReason, emit: Bool = true, into actions: inout PoolActions) {

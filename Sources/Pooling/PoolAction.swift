@@ -13,15 +13,13 @@ public enum PoolAction: Sendable, Equatable {
     case fail(RequestID, PoolFailure)
 }
 
-/// A connection handed to a client.
+/// A connection handed to a client. Only what the requester does not know already (its user and
+/// database are its own): a lease is copied several times on every hand-over, so it stays small.
 public struct Lease: Sendable, Equatable {
     public var connection: ConnectionID
     public var backend: BackendID
-    public var user: String
-    /// The client's database (nil: none selected).
-    public var database: String?
     /// The connection's schema differs from the client's database: send COM_INIT_DB first.
-    /// (The pool already records `database` as the connection's schema; if INIT_DB fails,
+    /// (The pool already records the database as the connection's schema; if INIT_DB fails,
     /// release with `.close` or pass the real schema to `release`.)
     public var needsSchemaChange: Bool
     /// The connection sat idle at least `pingAfterIdle`: ping it (COM_PING) before use; if that
@@ -32,12 +30,10 @@ public struct Lease: Sendable, Equatable {
     /// How many times this connection has been leased, this lease included.
     public var useCount: Int
 
-    public init(connection: ConnectionID, backend: BackendID, user: String, database: String?,
-                needsSchemaChange: Bool, needsPing: Bool, waited: PoolDuration, useCount: Int) {
+    public init(connection: ConnectionID, backend: BackendID, needsSchemaChange: Bool, needsPing: Bool,
+                waited: PoolDuration, useCount: Int) {
         self.connection = connection
         self.backend = backend
-        self.user = user
-        self.database = database
         self.needsSchemaChange = needsSchemaChange
         self.needsPing = needsPing
         self.waited = waited

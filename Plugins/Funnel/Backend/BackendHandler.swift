@@ -41,8 +41,10 @@ final class BackendHandler: ChannelInboundHandler {
     }
 
     private enum State {
-        case greeting(Login, EventLoopPromise<Greeting>)
-        case authenticating(Login, EventLoopPromise<Greeting>, Greeting)
+        // Boxed: the login states are big and short-lived, and every relayed packet copies the
+        // state when it checks for `.relaying`; a small enum copies in a few instructions.
+        indirect case greeting(Login, EventLoopPromise<Greeting>)
+        indirect case authenticating(Login, EventLoopPromise<Greeting>, Greeting)
         case idle
         case internalCommand(EventLoopPromise<InternalResult>, collect: Bool, packets: [MySQLPacket])
         case relaying(RelaySink)
@@ -55,6 +57,9 @@ final class BackendHandler: ChannelInboundHandler {
     }
 
     private var state: State
+    /// The client's packets framed for the server (see `relay`).
+    private var outbound = ByteBuffer()
+    private static let outboundKept = 16 * 1024
     private(set) var machine: CommandResponseStateMachine
     private var context: ChannelHandlerContext?
     private var decoder: MySQLPacketDecoder
@@ -248,8 +253,11 @@ final class BackendHandler: ChannelInboundHandler {
         resumeReading()
         relayedSequenceID = nil
         if expectation != .noResponse { state = .relaying(sink) }
-        for packet in packets { context.writeMySQLPacket(packet) }
-        context.flush()
+        // One reused buffer frames the command: no allocation per statement. Its storage is
+        // copied only if a write of the last command still holds it; a big one is let go.
+        if outbound.capacity > Self.outboundKept { outbound = ByteBuffer() } else { outbound.clear() }
+        for packet in packets { outbound.writeMySQLPacket(packet) }
+        context.writeAndFlush(NIOAny(outbound), promise: nil)
         return expectation != .noResponse
     }
 

@@ -43,7 +43,8 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
         var continues: Bool
         var sent = false
         var startedAt: NIODeadline
-        /// The SQL of a COM_QUERY (its first packet), for the stats plugin's digests.
+        /// The first packet of a COM_QUERY (the command byte, then the SQL), for the stats plugin's
+        /// digests: the payload itself, not a slice of it (one retain, not a new buffer view).
         var sql: ByteBuffer?
     }
 
@@ -72,7 +73,11 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
     private var poolMode = PoolMode.transaction
     private(set) var database: String?
     private var variables = SessionVariables()
-    private(set) var pins: Set<PinReason> = []
+    private(set) var pins: Set<PinReason> = [] {
+        didSet { pinnedLabel = pins.map(\.rawValue).sorted().joined(separator: ",") }
+    }
+    /// `pins` as the clients table shows them, made when they change, not on every statement.
+    private var pinnedLabel = ""
     private var backend: BackendConnection?
     /// The stats plugin's backlog-wait histogram of the user it was resolved for.
     private var waitSeries: StatsClient.Series?
@@ -372,14 +377,10 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
                           startedAt: .now())
         commandsStarted &+= 1
         if code == CommandCode.query.rawValue, server.metrics?.digests == true {
-            current?.sql = packet.payload.getSlice(at: packet.payload.readerIndex + 1, length: packet.payload.readableBytes - 1)
+            current?.sql = packet.payload
         }
-        let holding = backend != nil
-        snapshot.update {
-            $0.state = holding ? "active" : "waiting"   // "active" always has a backend connection
-            $0.queryStarted = .now()
-            $0.command = packet.payload
-        }
+        // The clients table hears of the command when it goes to a backend or waits for one
+        // (publishSnapshot): one update per statement fewer.
         var analysis: QueryAnalysis?
         if code == CommandCode.query.rawValue, poolMode == .transaction || transactionLost || readWriteSplit {
             var sql = packet.payload
@@ -526,7 +527,10 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
     // MARK: getting a backend connection
 
     private func withBackend(role: BackendRole = .readWrite, replayInsertID: Bool = false) {
-        if let backend { return use(backend, replayInsertID: replayInsertID) }
+        if let backend {
+            publishSnapshot()
+            return use(backend, replayInsertID: replayInsertID)
+        }
         let loop = eventLoop!
         let preferred = scriptBackend
         scriptBackend = nil
@@ -543,7 +547,7 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
             acquired(.failure(failure), role: role, replayInsertID: replayInsertID)
         case .pending(let request):
             waiting = request
-            snapshot.update { $0.state = "waiting" }
+            publishSnapshot()
         }
     }
 
@@ -693,7 +697,7 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
         if relayBuffering { return keepForScript(bytes, summary: last?.summary) }
         relayBackend?.bytesReceived.wrappingIncrement(by: UInt64(bytes.readableBytes), ordering: .relaxed)
         guard let (packet, summary) = last else {
-            channel.write(bytes, promise: nil)
+            toClient(bytes, flush: false)
             if !channel.isWritable {
                 relayHandler?.pauseReading()   // backpressure: until the client drains
             }
@@ -710,7 +714,7 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
                 .write(into: &payload, capabilities: capabilities)
             channel.writeAndFlush(channel.allocator.mysqlFrame(MySQLPacket(sequenceID: sequenceID, payload: payload)), promise: nil)
         } else if capabilities.contains(.sessionTrack) || packet.payload.getInteger(at: packet.payload.readerIndex, as: UInt8.self) != OKPacket.header {
-            channel.writeAndFlush(bytes, promise: nil)
+            toClient(bytes, flush: true)
         } else {
             // The final OK goes out without the session-state block this client cannot parse.
             var chunk = bytes
@@ -743,7 +747,18 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
     }
 
     func relayFlush() {
-        channel.flush()
+        if eventLoop.inEventLoop { context.flush() } else { channel.flush() }
+    }
+
+    /// A relayed response's bytes: through this handler's context when the backend shares the
+    /// client's loop (the usual case; the channel's entry point costs several hundred
+    /// instructions more), else through the channel, which hops to the client's loop.
+    private func toClient(_ bytes: ByteBuffer, flush: Bool) {
+        if eventLoop.inEventLoop {
+            if flush { context.writeAndFlush(NIOAny(bytes), promise: nil) } else { context.write(NIOAny(bytes), promise: nil) }
+        } else {
+            if flush { channel.writeAndFlush(bytes, promise: nil) } else { channel.write(bytes, promise: nil) }
+        }
     }
 
     func relayNeedsClientData(_ packet: MySQLPacket, frame: ByteBuffer) {
@@ -798,10 +813,15 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
             $0.user = userName
             $0.database = database ?? ""
             $0.state = state
-            $0.pinned = pins.isEmpty ? "" : pins.map(\.rawValue).sorted().joined(separator: ",")
+            $0.pinned = pinnedLabel
             $0.backend = backend?.backend.name ?? ""
             $0.backendThreadID = backend?.serverThreadID ?? 0
-            if current == nil {
+            if current != nil {
+                if let first = current?.pending.first {   // not sent yet: the command is new
+                    $0.command = first.payload
+                    $0.queryStarted = current?.startedAt
+                }
+            } else {
                 $0.command = nil
                 $0.queryStarted = nil
             }

@@ -274,7 +274,7 @@ final class PoolCoordinator: @unchecked Sendable {
         case .refused:
             return .failed(.noBackendAvailable)
         case .served(let connection, let lease):
-            publishAcquire(lease)
+            publishAcquire(lease, connection)
             return .served(connection, lease)
         case .queued(let actions):
             if events.wanted(.backlogEnter), lock.withLock({ pool.isWaiting(request) }) {
@@ -285,9 +285,9 @@ final class PoolCoordinator: @unchecked Sendable {
         }
     }
 
-    private func publishAcquire(_ lease: Lease) {
+    private func publishAcquire(_ lease: Lease, _ connection: BackendConnection) {
         events.publishIfWanted(.acquire) {
-            "connection=\(lease.connection.rawValue) backend=\(lease.backend) user=\(lease.user) waited_us=\(lease.waited.nanoseconds / 1000)"
+            "connection=\(lease.connection.rawValue) backend=\(lease.backend) user=\(connection.user) waited_us=\(lease.waited.nanoseconds / 1000)"
         }
     }
 
@@ -387,7 +387,7 @@ final class PoolCoordinator: @unchecked Sendable {
                     run(lock.withLock { (try? pool.release(lease.connection, .clean, now: Self.now())) ?? PoolActions() })
                     continue
                 }
-                publishAcquire(lease)
+                publishAcquire(lease, connection)
                 waiter(.success((connection, lease)))
             case .fail(let request, let failure):
                 guard let waiter = lock.withLock({ waiters.removeValue(forKey: request) }) else { continue }

@@ -59,11 +59,13 @@ final class FunnelMetrics: @unchecked Sendable {
         series?.add(1)
     }
 
-    func recordQuery(_ sql: ByteBuffer, user: String, database: String?, nanoseconds: UInt64, rowsSent: UInt64,
+    /// `payload`: a COM_QUERY packet's payload (the command byte, then the SQL).
+    func recordQuery(_ payload: ByteBuffer, user: String, database: String?, nanoseconds: UInt64, rowsSent: UInt64,
                      rowsAffected: UInt64, failed: Bool) {
-        sql.withUnsafeReadableBytes {
-            stats.recordQuery($0, user: user, database: database ?? "", nanoseconds: nanoseconds, rowsSent: rowsSent,
-                              rowsAffected: rowsAffected, failed: failed)
+        payload.withUnsafeReadableBytes {
+            guard $0.count > 1, let base = $0.baseAddress else { return }
+            stats.recordQuery(UnsafeRawBufferPointer(start: base + 1, count: $0.count - 1), user: user, database: database ?? "",
+                              nanoseconds: nanoseconds, rowsSent: rowsSent, rowsAffected: rowsAffected, failed: failed)
         }
     }
 

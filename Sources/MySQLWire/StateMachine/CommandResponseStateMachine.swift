@@ -151,7 +151,9 @@ public struct CommandResponseStateMachine: Sendable {
         }
         let action = try interpret(packet.payload)
         backendPacketContinues = packet.isContinued
-        guard packet.isContinued, action != .forward else { return action }
+        // Tested with `case`, not `!=`: comparing actions copies the summary, on every packet.
+        guard packet.isContinued else { return action }
+        if case .forward = action { return action }
         deferredAction = action
         return .forward
     }

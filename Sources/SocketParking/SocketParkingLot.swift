@@ -32,7 +32,9 @@ public final class SocketParkingLot<Parked: ParkableSocket>: @unchecked Sendable
     private let stopSignal: Int32
     private static var stopToken: UInt64 { 1 << 40 }   // above every parking id
     private var thread: Thread?
-    private let wake: @Sendable (Parked) -> Void
+    /// Called on the lot's thread only; dropped by `stop` (once that thread is gone), so a
+    /// callback holding the lot's owner does not keep it alive.
+    private var wake: (@Sendable (Parked) -> Void)?
 
     public init(wake: @escaping @Sendable (Parked) -> Void) throws {
         self.wake = wake
@@ -67,6 +69,7 @@ public final class SocketParkingLot<Parked: ParkableSocket>: @unchecked Sendable
         var one: UInt64 = 1
         _ = write(stopSignal, &one, 8)
         while let thread, !thread.isFinished { usleep(1000) }
+        wake = nil
         return lock.withLock {
             stopped = true
             defer { parked = [:] }
@@ -121,7 +124,7 @@ public final class SocketParkingLot<Parked: ParkableSocket>: @unchecked Sendable
                 if event.data.u64 == Self.stopToken { return }
                 guard let connection = take(UInt32(truncatingIfNeeded: event.data.u64)) else { continue }
                 lock.withLock { wakes += 1 }
-                wake(connection)
+                wake?(connection)
             }
             trimAfterParking()
         }

@@ -71,9 +71,11 @@ final class PoolCoordinator: @unchecked Sendable {
 
     static func now() -> PoolInstant { PoolInstant(nanoseconds: DispatchTime.now().uptimeNanoseconds) }
 
+    /// The ticker and the connections' close handlers hold the coordinator strongly (`stop`
+    /// cancels the one, closing forgets the others): no weak reference, see `FunnelRuntime.startParking`.
     func start() {
-        ticker = group.next().scheduleRepeatedTask(initialDelay: .milliseconds(100), delay: .milliseconds(100)) { [weak self] _ in
-            self?.tick()
+        ticker = group.next().scheduleRepeatedTask(initialDelay: .milliseconds(100), delay: .milliseconds(100)) { _ in
+            self.tick()
         }
     }
 
@@ -425,7 +427,7 @@ final class PoolCoordinator: @unchecked Sendable {
                 state.metrics?.connect?.record(nanoseconds: UInt64(max((NIODeadline.now() - started).nanoseconds, 0)))
                 state.consecutiveFailures.store(0, ordering: .relaxed)
                 connection.state = state
-                connection.handler.onClose = { [weak self] _ in self?.connectionClosed(id) }
+                connection.handler.onClose = { _ in self.connectionClosed(id) }
                 let actions = self.lock.withLock { () -> PoolActions in
                     self.connections[id] = connection
                     return (try? self.pool.connectionEstablished(id, now: Self.now(), affinity: affinity)) ?? PoolActions()

@@ -69,10 +69,10 @@ final class FunnelMetrics: @unchecked Sendable {
         }
     }
 
-    /// The pool's figures, read at each scrape.
+    /// The pool's figures, read at each scrape. The collector holds the runtime until
+    /// `stopCollecting` (not weakly: see `FunnelRuntime.startParking`).
     func startCollecting(_ runtime: FunnelRuntime) {
-        collector = stats.addCollector { [weak runtime] emit in
-            guard let runtime else { return }
+        collector = stats.addCollector { emit in
             let snapshot = runtime.coordinator.snapshot()
             let byBackend = Dictionary(snapshot.backends.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
             for backend in runtime.registry.all {

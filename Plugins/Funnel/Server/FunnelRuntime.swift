@@ -203,7 +203,10 @@ final class FunnelRuntime: @unchecked Sendable {
     /// `client-park-after` under 2 s); the setting itself may change live.
     private func startParking() {
         do {
-            parking = try ClientParkingLot { [weak self] parked in self?.resume(parked) }
+            // Strong captures here and in the sweepers, dropped by `stop`: a weak reference
+            // to the runtime would move its reference counts to a side table, and every
+            // statement retains it a few times (the pool's coordinator likewise).
+            parking = try ClientParkingLot { parked in self.resume(parked) }
         } catch {
             log(.warning, "idle clients will not be parked: \(error)")
             return
@@ -213,8 +216,7 @@ final class FunnelRuntime: @unchecked Sendable {
         let interval = startValue > 0 ? min(1, startValue / 2) : 1
         for loop in coordinator.loops {
             let every = TimeAmount.nanoseconds(Int64(interval * 1e9))
-            sweepers.append(loop.scheduleRepeatedTask(initialDelay: every, delay: every) { [weak self] _ in
-                guard let self else { return }
+            sweepers.append(loop.scheduleRepeatedTask(initialDelay: every, delay: every) { _ in
                 let parkAfter = Double(self.parkAfterMillis.load(ordering: .relaxed)) / 1000
                 guard parkAfter > 0 else { return }
                 let sweeps = max(Int((parkAfter / interval).rounded(.up)), 1)

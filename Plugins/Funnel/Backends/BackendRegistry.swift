@@ -45,7 +45,7 @@ final class BackendRegistry: @unchecked Sendable {
         lock.withLock {
             if backends.count == 1, policies.isEmpty {   // the common setup, without the filtering
                 let only = backends[0]
-                return only.health == .up && (only.role == role || role == .readOnly) ? only.aloneAsCandidates : []
+                return only.takes(role) ? only.aloneAsCandidates : []
             }
             let up = backends.filter { $0.health == .up }
             var eligible = up.filter { $0.role == role }

@@ -103,6 +103,12 @@ final class BackendState: @unchecked Sendable {
         set { lock.withLock { _health = newValue } }
     }
 
+    /// UP, and of the role asked for (a read-only request may use a read-write backend): one
+    /// lock, not one per property, on every acquisition.
+    func takes(_ role: BackendRole) -> Bool {
+        lock.withLock { _health == .up && (_role == role || role == .readOnly) }
+    }
+
     /// Swaps the state, returning the old one (nil when unchanged).
     func transition(to new: BackendHealth) -> BackendHealth? {
         lock.withLock {

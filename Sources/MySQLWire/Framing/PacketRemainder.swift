@@ -27,7 +27,9 @@ public struct PacketRemainder: Sendable {
     }
 
     /// Keeps what decoding left of the buffer `joined(with:)` returned.
-    public mutating func keep(_ rest: ByteBuffer, allocator: ByteBufferAllocator) {
+    /// `allocator` is only asked for when there is something to keep (asking a channel for its
+    /// allocator costs more than the usual empty case).
+    public mutating func keep(_ rest: ByteBuffer, allocator: @autoclosure () -> ByteBufferAllocator) {
         guard rest.readableBytes > 0 else { return }
         if keptIsInput && rest.readerIndex == 0 {
             kept = rest   // nothing was cut from the kept buffer: it is still only this packet's
@@ -35,7 +37,7 @@ public struct PacketRemainder: Sendable {
         }
         let announced = rest.getInteger(at: rest.readerIndex, endianness: .little, as: UInt32.self)
             .map { Int($0 & 0xFF_FFFF) + MySQLPacket.headerLength } ?? 0
-        var own = allocator.buffer(capacity: max(announced, rest.readableBytes))
+        var own = allocator().buffer(capacity: max(announced, rest.readableBytes))
         var bytes = rest
         own.writeBuffer(&bytes)
         kept = own

@@ -41,7 +41,6 @@ extension ConnectionPool {
         var byPool: [ObjectIdentifier: ConnectionCounts] = [:]
         var byBackend: [ObjectIdentifier: ConnectionCounts] = [:]
         var byUser: [ObjectIdentifier: ConnectionCounts] = [:]
-        var inUse: [String: Int] = [:]
         for (id, connection) in connections {
             guard let state = connection.state else { problems.append("\(id) registered without state"); continue }
             let pool = connection.pool
@@ -50,7 +49,6 @@ extension ConnectionPool {
             byBackend[ObjectIdentifier(pool.backend), default: ConnectionCounts()][state] += 1
             byUser[ObjectIdentifier(pool.user), default: ConnectionCounts()][state] += 1
             if backends[pool.key.backend] !== pool.backend { problems.append("\(id) on a forgotten backend") }
-            if tracksDatabases, state == .leased, let database = connection.leasedDatabase { inUse[database, default: 0] += 1 }
             if state != .leased, connection.leasedDatabase != nil { problems.append("\(id) \(state) keeps a database lease") }
             if let waiter = connection.openedFor, state != .connecting || !waiter.isWaiting || waiter.pending !== connection {
                 problems.append("\(id) opened for \(waiter.id) inconsistently")
@@ -63,7 +61,8 @@ extension ConnectionPool {
             if onIdle != (state == .idle) || onConnecting != (state == .connecting) { problems.append("\(id) \(state) on wrong list") }
         }
         if total != totals { problems.append("totals \(totals) != recount \(total)") }
-        if inUse != (tracksDatabases ? databaseInUse : [:]) { problems.append("database leases \(databaseInUse) != recount \(inUse)") }
+        let inUse = tracksDatabases ? leasesByDatabase() : [:]
+        if inUse != databaseInUse { problems.append("database leases \(databaseInUse) != recount \(inUse)") }
         for backend in backendOrder {
             if backends[backend.id] !== backend { problems.append("backend order lists forgotten \(backend.id)") }
             if backend.counts != byBackend[ObjectIdentifier(backend), default: ConnectionCounts()] {

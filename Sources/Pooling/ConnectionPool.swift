@@ -39,14 +39,13 @@ public final class ConnectionPool {
     /// Leased connections by client database, kept only while some database limit exists (two
     /// hash lookups per lease otherwise spent on every query); `leasesByDatabase()` recounts.
     var databaseInUse: [String: Int] = [:]
-    var tracksDatabases: Bool
+    var tracksDatabases: Bool { configuration.hasDatabaseLimits }
     var databaseWaiting: [String: Int] = [:]
     var nextConnection: UInt64 = 1
     var nextSequence: UInt64 = 0
 
     public init(configuration: PoolConfiguration = PoolConfiguration()) {
         self.configuration = configuration
-        tracksDatabases = configuration.hasDatabaseLimits
     }
 
     deinit {
@@ -291,11 +290,9 @@ public final class ConnectionPool {
     /// Replace the pool-wide configuration. Lowered limits take effect as connections come back
     /// (surplus connections close on release); raised ones serve waiting requests at once.
     public func updateConfiguration(_ configuration: PoolConfiguration, now: PoolInstant) -> PoolActions {
+        let tracked = tracksDatabases
         self.configuration = configuration
-        if tracksDatabases != configuration.hasDatabaseLimits {
-            tracksDatabases = configuration.hasDatabaseLimits
-            databaseInUse = tracksDatabases ? leasesByDatabase() : [:]
-        }
+        if tracked != tracksDatabases { databaseInUse = tracksDatabases ? leasesByDatabase() : [:] }
         var actions = PoolActions()
         dispatch(now: now, into: &actions)
         return actions

@@ -123,9 +123,8 @@ let package = Package(
         .systemLibrary(name: "CLuaJIT", path: "Sources/CLuaJIT", pkgConfig: "luajit", providers: [.apt(["libluajit2-5.1-dev"])]),
         .target(name: "CLuaGlue", dependencies: ["CLuaJIT", "CChassis"], path: "Plugins/Lua/Glue", exclude: ["modules"]),
         .target(name: "LuaCore", dependencies: ["CLuaGlue", "PluginKit", "CChassis", "MySQLWire",
-                                                .product(name: "Atomics", package: "swift-atomics"),
                                                 .product(name: "NIOCore", package: "swift-nio")],
-                path: "Plugins/Lua/Core"),
+                path: "Plugins/Lua/Core", swiftSettings: hotPath),
         .target(name: "LuaPlugin", dependencies: ["LuaCore", "PluginKit", "CChassis"], path: "Plugins/Lua/Export",
                 linkerSettings: residentPlugin),
 

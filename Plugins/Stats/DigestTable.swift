@@ -79,10 +79,42 @@ final class DigestTable: @unchecked Sendable {
         var unixMs: Int64
     }
 
+    /// A (user, database) pair with its hashes, resolved once per client (digest_scope), so a
+    /// query names it without passing, measuring or hashing the strings again.
+    final class Scope: @unchecked Sendable {
+        let user: String
+        let database: String
+        let userHash: UInt64
+        let databaseHash: UInt64
+        /// The store that handed the scope out and keeps it: record_query_in reaches it through
+        /// the scope, borrowed without a retain (the store outlives its scopes).
+        let store: Unmanaged<StatsStore>
+
+        init(user: String, database: String, store: StatsStore) {
+            self.user = user
+            self.database = database
+            userHash = FNV1a.hash(user.utf8)
+            databaseHash = FNV1a.hash(database.utf8)
+            self.store = .passUnretained(store)
+        }
+    }
+
     func record(query: UnsafeBufferPointer<UInt8>, user: UnsafeBufferPointer<UInt8>, database: UnsafeBufferPointer<UInt8>,
                 _ execution: Execution) {
-        let userHash = FNV1a.hash(user)
-        let databaseHash = FNV1a.hash(database)
+        record(query: query, userHash: FNV1a.hash(user), databaseHash: FNV1a.hash(database), execution) {
+            (String(decoding: user, as: UTF8.self), String(decoding: database, as: UTF8.self))
+        }
+    }
+
+    func record(query: UnsafeBufferPointer<UInt8>, in scope: Scope, _ execution: Execution) {
+        record(query: query, userHash: scope.userHash, databaseHash: scope.databaseHash, execution) {
+            (scope.user, scope.database)
+        }
+    }
+
+    /// `names` is asked only when the digest is new to the table.
+    private func record(query: UnsafeBufferPointer<UInt8>, userHash: UInt64, databaseHash: UInt64, _ execution: Execution,
+                        names: () -> (user: String, database: String)) {
         // A query shape seen before for this user and database: its slot is known.
         let shape = SQLShape.fingerprint(query)
         let seenKey = shape.map { Self.mix($0, userHash, databaseHash) }
@@ -95,7 +127,7 @@ final class DigestTable: @unchecked Sendable {
         let digest = SQLDigest.normalize(query)
         let key = Key(digest: digest.hash, user: userHash, database: databaseHash)
         state.withLock { s in
-            let slot = s.slots[key] ?? insert(&s, key: key, text: digest.text, user: user, database: database, now: execution.unixMs)
+            let slot = s.slots[key] ?? insert(&s, key: key, text: digest.text, names: names(), now: execution.unixMs)
             if let seenKey {
                 s.seen[Int(truncatingIfNeeded: seenKey) & seenMask] = Seen(key: seenKey, slot: Int32(slot), generation: s.entries[slot].generation)
             }
@@ -119,10 +151,8 @@ final class DigestTable: @unchecked Sendable {
 
     /// A new entry, in a fresh slot or in the least recently seen one's (a scan, only when a new
     /// digest arrives in a full table).
-    private func insert(_ s: inout State, key: Key, text: String, user: UnsafeBufferPointer<UInt8>,
-                        database: UnsafeBufferPointer<UInt8>, now: Int64) -> Int {
-        var entry = Entry(key: key, text: text, user: String(decoding: user, as: UTF8.self),
-                          database: String(decoding: database, as: UTF8.self), firstSeen: now, lastSeen: now)
+    private func insert(_ s: inout State, key: Key, text: String, names: (user: String, database: String), now: Int64) -> Int {
+        var entry = Entry(key: key, text: text, user: names.user, database: names.database, firstSeen: now, lastSeen: now)
         let slot: Int
         if s.entries.count < capacity {
             slot = s.entries.count

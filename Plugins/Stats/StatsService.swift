@@ -57,6 +57,20 @@ enum StatsService {
             digests: { instance, fn, user in
                 guard let instance else { return }
                 for digest in store(instance).digests.samples() { withCDigest(digest) { fn($0, user) } }
+            },
+            digest_scope: { instance, user, database in
+                guard let instance else { return nil }
+                let scope = store(instance).digestScope(user: String(cString: user), database: String(cString: database))
+                return scope.map { OpaquePointer(Unmanaged.passUnretained($0).toOpaque()) }
+            },
+            record_query_in: { scope, query, length, nanoseconds, rowsSent, rowsAffected, failed in
+                Unmanaged<DigestTable.Scope>.fromOpaque(UnsafeRawPointer(scope))._withUnsafeGuaranteedRef { scope in
+                    scope.store._withUnsafeGuaranteedRef {
+                        $0.recordQuery(
+                            UnsafeBufferPointer(start: UnsafeRawPointer(query).assumingMemoryBound(to: UInt8.self), count: length),
+                            in: scope, nanoseconds: nanoseconds, rowsSent: rowsSent, rowsAffected: rowsAffected, failed: failed != 0)
+                    }
+                }
             }))
         return UnsafePointer(table)
     }()

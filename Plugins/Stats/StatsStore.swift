@@ -32,8 +32,20 @@ final class StatsStore: @unchecked Sendable {
     /// Held while collectors run, so that once remove_collector returns its function is never called again.
     private let collectors = Mutex<(next: UInt64, list: [(id: UInt64, body: Collector)])>((1, []))
 
-    init(maxDigests: Int, clock: @escaping () -> Int64 = StatsStore.unixMilliseconds) {
+    /// Every scope handed out, each kept for the life of the store (callers hold raw pointers).
+    private let scopes = Mutex<[ScopeKey: DigestTable.Scope]>([:])
+    /// Past this many (user, database) pairs a caller gets no scope and passes the strings: one
+    /// per client with its own random schema name must not grow the store without end.
+    let maxScopes: Int
+
+    private struct ScopeKey: Hashable {
+        var user: String
+        var database: String
+    }
+
+    init(maxDigests: Int, maxScopes: Int = 10_000, clock: @escaping () -> Int64 = StatsStore.unixMilliseconds) {
         digests = DigestTable(capacity: maxDigests)
+        self.maxScopes = maxScopes
         self.clock = clock
     }
 
@@ -64,6 +76,25 @@ final class StatsStore: @unchecked Sendable {
     func recordQuery(_ query: UnsafeBufferPointer<UInt8>, user: UnsafeBufferPointer<UInt8>, database: UnsafeBufferPointer<UInt8>,
                      nanoseconds: UInt64, rowsSent: UInt64, rowsAffected: UInt64, failed: Bool) {
         digests.record(query: query, user: user, database: database,
+                       .init(nanoseconds: nanoseconds, rowsSent: rowsSent, rowsAffected: rowsAffected, failed: failed, unixMs: clock()))
+    }
+
+    /// The scope of this user and database (the same object for the same pair); nil when
+    /// `maxScopes` pairs are held already.
+    func digestScope(user: String, database: String) -> DigestTable.Scope? {
+        scopes.withLock { scopes in
+            let key = ScopeKey(user: user, database: database)
+            if let scope = scopes[key] { return scope }
+            guard scopes.count < maxScopes else { return nil }
+            let scope = DigestTable.Scope(user: user, database: database, store: self)
+            scopes[key] = scope
+            return scope
+        }
+    }
+
+    func recordQuery(_ query: UnsafeBufferPointer<UInt8>, in scope: DigestTable.Scope, nanoseconds: UInt64, rowsSent: UInt64,
+                     rowsAffected: UInt64, failed: Bool) {
+        digests.record(query: query, in: scope,
                        .init(nanoseconds: nanoseconds, rowsSent: rowsSent, rowsAffected: rowsAffected, failed: failed, unixMs: clock()))
     }
 

@@ -73,10 +73,13 @@ public final class PluginContext: @unchecked Sendable {
     }
 
     /// The service's function table, typed, if it is registered and its table is large enough.
-    public func serviceTable<Table>(_ name: String, minVersion: UInt32 = 1, as: Table.Type) -> (table: UnsafePointer<Table>, instance: UnsafeMutableRawPointer?)? {
+    /// `minimumSize`: for a table that grew, the size of its first release; the caller then reads
+    /// the appended functions only when the table's `size` covers them.
+    public func serviceTable<Table>(_ name: String, minVersion: UInt32 = 1, as: Table.Type,
+                                    minimumSize: Int = MemoryLayout<Table>.size) -> (table: UnsafePointer<Table>, instance: UnsafeMutableRawPointer?)? {
         guard let service = lookupService(name, minVersion: minVersion) else { return nil }
         let table = service.pointee.vtable
-        guard table.load(as: UInt32.self) >= MemoryLayout<Table>.size else { return nil }
+        guard table.load(as: UInt32.self) >= minimumSize else { return nil }
         return (table.assumingMemoryBound(to: Table.self), service.pointee.instance)
     }
 

@@ -14,11 +14,17 @@ public final class StatsClient: @unchecked Sendable {
     private let lock = NSLock()
     private var collectors: [UInt64: Unmanaged<CollectorBox>] = [:]
 
+    /// Whether the stats plugin has digest scopes (`digest_scope`, `record_query_in`): one built
+    /// against the first release of chassis_stats.h has not.
+    public let hasDigestScopes: Bool
+
     public init?(context: PluginContext) {
+        let firstRelease = MemoryLayout<chassis_stats_service>.offset(of: \.digest_scope)!
         guard let service = context.serviceTable(CHASSIS_STATS_SERVICE, minVersion: UInt32(CHASSIS_STATS_VERSION),
-                                                 as: chassis_stats_service.self) else { return nil }
+                                                 as: chassis_stats_service.self, minimumSize: firstRelease) else { return nil }
         table = service.table
         instance = service.instance
+        hasDigestScopes = Int(service.table.pointee.size) >= MemoryLayout<chassis_stats_service>.size
     }
 
     /// A family. Counters are exported as NAME_total, histograms (nanoseconds) as NAME_seconds summaries.
@@ -69,6 +75,26 @@ public final class StatsClient: @unchecked Sendable {
                                            nanoseconds, rowsSent, rowsAffected, failed ? 1 : 0)
             }
         }
+    }
+
+    /// A user and database of the digest table, resolved once: `recordQuery(_:in:)` then passes
+    /// neither string per query. Valid for the life of the process.
+    public struct DigestScope: @unchecked Sendable {
+        let pointer: OpaquePointer
+    }
+
+    /// nil when the stats plugin has no scopes or holds too many already: use the strings.
+    public func digestScope(user: String, database: String) -> DigestScope? {
+        guard hasDigestScopes else { return nil }
+        return table.pointee.digest_scope(instance, user, database).map(DigestScope.init)
+    }
+
+    /// One execution of a query, for the digest table, in a scope from `digestScope`.
+    public func recordQuery(_ query: UnsafeRawBufferPointer, in scope: DigestScope, nanoseconds: UInt64,
+                            rowsSent: UInt64 = 0, rowsAffected: UInt64 = 0, failed: Bool = false) {
+        guard let base = query.baseAddress else { return }
+        table.pointee.record_query_in(scope.pointer, base.assumingMemoryBound(to: CChar.self), query.count, nanoseconds,
+                                      rowsSent, rowsAffected, failed ? 1 : 0)
     }
 
     /// What a collector writes its figures to, during one snapshot.

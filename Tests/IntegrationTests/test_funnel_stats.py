@@ -7,7 +7,8 @@ import pymysql
 import pytest
 
 from conftest import free_port, wait_for_port
-from mariadb import APP_PASSWORD, APP_USER, HOST, PORT, prepare_server, require_mariadb, root
+from mariadb import (APP_PASSWORD, APP_USER, HOST, OTHER_PASSWORD, OTHER_USER, PORT, prepare_server, require_mariadb,
+                     root)
 from test_stats import get, parse, promtool_check, value
 
 
@@ -80,6 +81,27 @@ def test_known_workload_gives_exact_counts_and_sane_quantiles(start_chassis):
     assert sleep["calls"] == 1000 and sleep["rows_sent"] == 1000 and sleep["errors"] == 0
     inserts = [d for t, d in by_text.items() if t.startswith("INSERT INTO stats_w")]
     assert len(inserts) == 1 and inserts[0]["calls"] == 100 and inserts[0]["rows_affected"] == 100
+    c.stop()
+
+
+def test_digests_follow_each_clients_user_and_database(start_chassis):
+    """The funnel resolves a client's (user, database) once for the digests and again after a
+    change of database: every execution lands under the user and database it ran in."""
+    c = start(start_chassis, "funnel,stats")
+    with connect(c) as conn, conn.cursor() as cur:
+        for _ in range(3):
+            cur.execute("SELECT 17 AS scoped_probe")
+        conn.select_db("funnel_other")                      # COM_INIT_DB
+        for _ in range(2):
+            cur.execute("SELECT 17 AS scoped_probe")
+        cur.execute("USE funnel_test")                      # a statement
+        cur.execute("SELECT 17 AS scoped_probe")
+    with pymysql.connect(host="127.0.0.1", port=c.port, user=OTHER_USER, password=OTHER_PASSWORD,
+                         database="funnel_test", autocommit=True) as conn, conn.cursor() as cur:
+        cur.execute("SELECT 17 AS scoped_probe")
+    _, _, body = get(c.stats_port, "/stats.json")
+    calls = {(d["user"], d["db"]): d["calls"] for d in json.loads(body)["digests"] if "scoped_probe" in d["text"]}
+    assert calls == {(APP_USER, "funnel_test"): 4, (APP_USER, "funnel_other"): 2, (OTHER_USER, "funnel_test"): 1}, calls
     c.stop()
 
 

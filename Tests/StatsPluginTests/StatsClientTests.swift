@@ -10,10 +10,18 @@ final class StatsClientTests: XCTestCase {
 
     private var store = StatsStore(maxDigests: 10)
 
-    private func client(withStats: Bool) throws -> StatsClient? {
+    /// `tableSize`: what the service table says its size is (a stats plugin built against an older header).
+    private func client(withStats: Bool, tableSize: Int? = nil) throws -> StatsClient? {
+        var vtable = StatsService.table
+        if let tableSize {
+            let copy = UnsafeMutablePointer<chassis_stats_service>.allocate(capacity: 1)
+            copy.initialize(to: StatsService.table.pointee)
+            copy.pointee.size = UInt32(tableSize)
+            vtable = UnsafePointer(copy)
+        }
         let service = UnsafeMutablePointer<chassis_service>.allocate(capacity: 1)
         service.initialize(to: chassis_service(size: UInt32(MemoryLayout<chassis_service>.size), name: UnsafePointer(strdup("stats")!), version: 1,
-                                               vtable: StatsService.table, instance: Unmanaged.passUnretained(store).toOpaque()))
+                                               vtable: vtable, instance: Unmanaged.passUnretained(store).toOpaque()))
         Self.service = withStats ? service : nil
         let api = UnsafeMutablePointer<chassis_api>.allocate(capacity: 1)
         api.initialize(to: chassis_api(
@@ -27,6 +35,29 @@ final class StatsClientTests: XCTestCase {
         context.initialize(to: chassis_context(size: UInt32(MemoryLayout<chassis_context>.size), api: api,
                                                self: OpaquePointer(bitPattern: 1)!, state: nil))
         return StatsClient(context: PluginContext(context))
+    }
+
+    func testDigestScopes() throws {
+        let stats = try XCTUnwrap(try client(withStats: true))
+        XCTAssertTrue(stats.hasDigestScopes)
+        let scope = try XCTUnwrap(stats.digestScope(user: "u", database: "d"))
+        Array("SELECT 1".utf8).withUnsafeBytes { stats.recordQuery($0, in: scope, nanoseconds: 5_000, rowsSent: 1) }
+        Array("SELECT 2".utf8).withUnsafeBytes { stats.recordQuery($0, user: "u", database: "d", nanoseconds: 5_000, failed: true) }
+        let digest = try XCTUnwrap(store.digests.samples().first)
+        XCTAssertEqual(store.digests.samples().count, 1)
+        XCTAssertEqual([digest.text, digest.user, digest.database], ["SELECT ?", "u", "d"])
+        XCTAssertEqual(digest.count, 2)
+        XCTAssertEqual(digest.errors, 1)
+    }
+
+    func testAStatsPluginWithoutScopesStillServes() throws {
+        let firstRelease = MemoryLayout<chassis_stats_service>.offset(of: \.digest_scope)!
+        let stats = try XCTUnwrap(try client(withStats: true, tableSize: firstRelease))
+        XCTAssertFalse(stats.hasDigestScopes)
+        XCTAssertNil(stats.digestScope(user: "u", database: "d"), "the appended functions are not called")
+        Array("SELECT 1".utf8).withUnsafeBytes { stats.recordQuery($0, user: "u", database: "d", nanoseconds: 5_000) }
+        XCTAssertEqual(store.digests.samples().first?.count, 1)
+        XCTAssertNil(try client(withStats: true, tableSize: firstRelease - 8), "a table short of the first release is refused")
     }
 
     func testNilWithoutTheService() throws {

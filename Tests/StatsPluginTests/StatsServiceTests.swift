@@ -77,6 +77,32 @@ final class StatsServiceTests: XCTestCase {
         XCTAssertEqual(digests.first?.count, 2)
     }
 
+    func testAScopedQueryLandsInTheDigestOfItsUserAndDatabase() throws {
+        let scope = try XCTUnwrap(table.digest_scope(instance, "app", "shop"))
+        XCTAssertEqual(table.digest_scope(instance, "app", "shop"), scope, "one scope per pair")
+        XCTAssertNotEqual(table.digest_scope(instance, "app", "other"), scope)
+        func run(_ sql: String, _ body: (UnsafePointer<CChar>, Int) -> Void) {
+            Array(sql.utf8).withUnsafeBufferPointer { q in q.withMemoryRebound(to: CChar.self) { body($0.baseAddress!, $0.count) } }
+        }
+        run("SELECT * FROM t WHERE id = 1") { table.record_query_in(scope, $0, $1, 1_000, 1, 0, 0) }
+        run("SELECT * FROM t WHERE id = 2") { table.record_query(instance, $0, $1, "app", "shop", 1_000, 1, 0, 1) }
+        run("SELECT * FROM t WHERE id = 3") { table.record_query_in(scope, $0, $1, 1_000, 1, 0, 0) }
+        let digests = store.digests.samples()
+        XCTAssertEqual(digests.count, 1, "scoped and unscoped executions of one shape share the digest")
+        XCTAssertEqual(digests.first?.user, "app")
+        XCTAssertEqual(digests.first?.database, "shop")
+        XCTAssertEqual(digests.first?.count, 3)
+        XCTAssertEqual(digests.first?.errors, 1)
+    }
+
+    func testNoScopePastTheLimit() throws {
+        store = StatsStore(maxDigests: 10, maxScopes: 2)
+        XCTAssertNotNil(table.digest_scope(instance, "a", "x"))
+        XCTAssertNotNil(table.digest_scope(instance, "b", "x"))
+        XCTAssertNil(table.digest_scope(instance, "c", "x"), "past maxScopes the caller passes the strings")
+        XCTAssertNotNil(table.digest_scope(instance, "a", "x"), "a pair held already is still handed out")
+    }
+
     func testCollectorThroughTheTable() {
         let id = table.add_collector(instance, { _, emit, sink in
             let names: [UnsafePointer<CChar>] = [UnsafePointer(strdup("pool")!)]

@@ -82,6 +82,10 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
     /// The stats plugin's backlog-wait histogram of the user it was resolved for.
     private var waitSeries: StatsClient.Series?
     private var waitSeriesUser = ""
+    /// The stats plugin's digest scope of the user and database it was resolved for (nil: none
+    /// to be had, the strings go with each query).
+    private var digestScope: StatsClient.DigestScope?
+    private var digestScopeFor: (user: String, database: String?, resolved: Bool) = ("", nil, false)
     /// This client's event loop as the pool knows it (connections on the same loop go first).
     private var affinity: Int?
     private var waiting: RequestID?
@@ -839,9 +843,14 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
             if let summary, let startedAt = current?.startedAt {   // not the whole Command: no copy of its buffers
                 let elapsed = UInt64(max((NIODeadline.now() - startedAt).nanoseconds, 0))
                 connection.state?.recordQuery(nanoseconds: elapsed, failed: summary.isError)
-                if let sql = current?.sql {
-                    server.metrics?.recordQuery(sql, user: userName, database: database, nanoseconds: elapsed,
-                                                rowsSent: summary.rowCount, rowsAffected: summary.affectedRows, failed: summary.isError)
+                if let sql = current?.sql, let metrics = server.metrics {
+                    if let scope = digestScope(metrics) {
+                        metrics.recordQuery(sql, in: scope, nanoseconds: elapsed, rowsSent: summary.rowCount,
+                                            rowsAffected: summary.affectedRows, failed: summary.isError)
+                    } else {
+                        metrics.recordQuery(sql, user: userName, database: database, nanoseconds: elapsed,
+                                            rowsSent: summary.rowCount, rowsAffected: summary.affectedRows, failed: summary.isError)
+                    }
                 }
             }
         }
@@ -854,6 +863,15 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
         while current == nil, !queued.isEmpty, case .command = phase {
             commandPacket(queued.removeFirst())
         }
+    }
+
+    /// Resolved again only when the user or the database changed since.
+    private func digestScope(_ metrics: FunnelMetrics) -> StatsClient.DigestScope? {
+        if !digestScopeFor.resolved || digestScopeFor.user != userName || digestScopeFor.database != database {
+            digestScope = metrics.digestScope(user: userName, database: database)
+            digestScopeFor = (userName, database, true)
+        }
+        return digestScope
     }
 
     private func apply(_ summary: ResponseSummary, to connection: BackendConnection) {

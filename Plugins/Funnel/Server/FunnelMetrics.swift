@@ -69,6 +69,20 @@ final class FunnelMetrics: @unchecked Sendable {
         }
     }
 
+    func digestScope(user: String, database: String?) -> StatsClient.DigestScope? {
+        stats.digestScope(user: user, database: database ?? "")
+    }
+
+    /// `recordQuery` with the user and database resolved beforehand (`digestScope`).
+    func recordQuery(_ payload: ByteBuffer, in scope: StatsClient.DigestScope, nanoseconds: UInt64, rowsSent: UInt64,
+                     rowsAffected: UInt64, failed: Bool) {
+        payload.withUnsafeReadableBytes {
+            guard $0.count > 1, let base = $0.baseAddress else { return }
+            stats.recordQuery(UnsafeRawBufferPointer(start: base + 1, count: $0.count - 1), in: scope,
+                              nanoseconds: nanoseconds, rowsSent: rowsSent, rowsAffected: rowsAffected, failed: failed)
+        }
+    }
+
     /// The pool's figures, read at each scrape. The collector holds the runtime until
     /// `stopCollecting` (not weakly: see `FunnelRuntime.startParking`).
     func startCollecting(_ runtime: FunnelRuntime) {

@@ -1,5 +1,5 @@
-import Atomics
 import Foundation
+import Synchronization
 
 /// The script file and its versions. Every state compiles the version it is asked to run; a
 /// changed file (mtime or size) becomes a new generation, noticed at most once per interval, so
@@ -17,8 +17,10 @@ final class ScriptSource: @unchecked Sendable {
     private let lock = NSLock()
     private var version: Version
     private var stamp: (seconds: Int, nanoseconds: Int, size: Int64)?
-    private let generation = ManagedAtomic<UInt64>(0)
-    private let nextCheck = ManagedAtomic<UInt64>(0)
+    // The standard library's atomics inline into the caller; ManagedAtomic's storage getter is a
+    // call per load, and these are read before every hook call.
+    private let generation = Atomic<UInt64>(0)
+    private let nextCheck = Atomic<UInt64>(0)
 
     init(path: String, checkInterval: Double = 1) {
         self.path = path

@@ -12,7 +12,11 @@ public enum ScriptingService {
                 runtime(instance).create(connection)
             },
             destroy: { _, ctx in lg_conn_free(ctx) },
-            hooks_present: { instance, ctx in runtime(instance).hooks(ctx) },
+            // The two calls every query makes borrow the runtime instead of retaining it (it
+            // outlives the service).
+            hooks_present: { instance, ctx in
+                Unmanaged<ScriptingRuntime>.fromOpaque(instance!)._withUnsafeGuaranteedRef { $0.hooks(ctx) }
+            },
             set_connection: { _, ctx, connection in lg_conn_set_client(ctx, connection) },
             set_server: { _, ctx, server in lg_conn_set_server(ctx, server) },
             connect_server: { instance, ctx, result in
@@ -28,7 +32,9 @@ public enum ScriptingService {
                 runtime(instance).call(ctx, LG_READ_AUTH_RESULT, payload: payload, length: length, result: result)
             },
             read_query: { instance, ctx, payload, length, result in
-                runtime(instance).call(ctx, LG_READ_QUERY, payload: payload, length: length, result: result)
+                Unmanaged<ScriptingRuntime>.fromOpaque(instance!)._withUnsafeGuaranteedRef {
+                    $0.call(ctx, LG_READ_QUERY, payload: payload, length: length, result: result)
+                }
             },
             read_query_result: { instance, ctx, response, result in
                 runtime(instance).call(ctx, LG_READ_QUERY_RESULT, queryResult: response, result: result)

@@ -86,11 +86,10 @@ void lg_state_free(lg_state *state) {
     free(state);
 }
 
+/* Read before every hook call, so no lock: lg_state_load publishes the generation last, once the
+ * body is in place (writers hold the lock; readers under it see the same value). */
 uint64_t lg_state_generation(lg_state *state) {
-    pthread_mutex_lock(&state->lock);
-    uint64_t generation = state->generation;
-    pthread_mutex_unlock(&state->lock);
-    return generation;
+    return __atomic_load_n(&state->generation, __ATOMIC_ACQUIRE);
 }
 
 /* The file is wrapped in a function, so its body runs once per connection with that
@@ -126,7 +125,6 @@ int lg_state_load(lg_state *state, const char *path, const char *source, size_t 
     int rc = 0;
     luaL_unref(L, LUA_REGISTRYINDEX, state->body_ref);
     state->body_ref = LUA_NOREF;
-    state->generation = generation;
     free(state->path);
     state->path = lg_strdup(path);
     if (source == NULL) {
@@ -141,6 +139,7 @@ int lg_state_load(lg_state *state, const char *path, const char *source, size_t 
         state->body_ref = a.ref;
         lua_settop(L, 0);
     }
+    __atomic_store_n(&state->generation, generation, __ATOMIC_RELEASE);
     pthread_mutex_unlock(&state->lock);
     return rc;
 }
@@ -293,7 +292,7 @@ static int run_body(lua_State *L) {
 
 uint32_t lg_conn_hooks(lg_conn *conn) {
     lg_state *state = conn->state;
-    if (conn->status != LG_NOT_RUN && conn->generation == state->generation) return conn->hooks;
+    if (conn->status != LG_NOT_RUN && conn->generation == lg_state_generation(state)) return conn->hooks;
     pthread_mutex_lock(&state->lock);
     state->current = conn;
     if (lua_cpcall(state->L, run_body, conn) != 0) {

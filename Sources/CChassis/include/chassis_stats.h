@@ -31,6 +31,7 @@ typedef enum chassis_stats_kind {
 
 typedef struct chassis_stats_metric chassis_stats_metric;  /* a named family */
 typedef struct chassis_stats_series chassis_stats_series;  /* one label combination */
+typedef struct chassis_stats_digest_scope chassis_stats_digest_scope;  /* a (user, database) of the digests */
 
 /* One figure in a snapshot. For histograms the quantiles and count/sum are filled in. */
 typedef struct chassis_stats_sample {
@@ -100,6 +101,14 @@ typedef struct chassis_stats_service {
     /* Reading: every metric (collectors included), then every digest. */
     void (*_Nonnull snapshot)(void *_Nullable instance, chassis_stats_sample_fn _Nonnull fn, void *_Nullable user);
     void (*_Nonnull digests)(void *_Nullable instance, chassis_stats_digest_fn _Nonnull fn, void *_Nullable user);
+    /* Appended after the first release: present when `size` covers them. The digests' (user,
+     * database) resolved once, like a series; then record_query_in passes no strings per query
+     * (nothing to measure or hash). NULL when the stats plugin holds too many scopes already:
+     * use record_query. A scope stays valid for the life of the process. */
+    chassis_stats_digest_scope *_Nullable (*_Nonnull digest_scope)(void *_Nullable instance, const char *_Nonnull user,
+                                                                   const char *_Nonnull database);
+    void (*_Nonnull record_query_in)(chassis_stats_digest_scope *_Nonnull scope, const char *_Nonnull query, size_t len,
+                                     uint64_t nanoseconds, uint64_t rows_sent, uint64_t rows_affected, int failed);
 } chassis_stats_service;
 
 #ifdef __cplusplus

@@ -480,6 +480,54 @@ def test_malformed_handshake_gets_an_error_and_harms_no_one(start_funnel):
         assert query(healthy, "SELECT 'still fine'") == (("still fine",),)
 
 
+def read_packet(sock):
+    def exactly(n):
+        data = b""
+        while len(data) < n:
+            chunk = sock.recv(n - len(data))
+            assert chunk, "connection closed mid-packet"
+            data += chunk
+        return data
+    header = exactly(4)
+    return exactly(int.from_bytes(header[:3], "little"))
+
+
+def lenenc_str(payload, at):
+    n = payload[at]
+    assert n < 0xFB or n in (0xFC, 0xFD), n
+    if n < 0xFB:
+        return payload[at + 1:at + 1 + n], at + 1 + n
+    width = 2 if n == 0xFC else 3
+    length = int.from_bytes(payload[at + 1:at + 1 + width], "little")
+    start = at + 1 + width
+    return payload[start:start + length], start + length
+
+
+def test_pipelined_commands_to_a_stalled_client_arrive_whole_and_in_order(start_funnel):
+    """The funnel sends responses straight to the socket while NIO holds nothing for it. A client
+    that sends 200 queries without reading fills the socket: from then on every response must
+    queue behind the bytes NIO holds, and the client reads each one whole, in order."""
+    f = start_funnel()
+    count, width = 200, 50_000                         # 10 MB of responses: more than the socket buffers
+    with f.connect() as c:
+        sock = c._sock
+        for i in range(count):
+            sql = f"SELECT {i}, REPEAT(CHAR(65 + {i} % 26), {width})".encode()
+            sock.sendall((len(sql) + 1).to_bytes(3, "little") + b"\x00\x03" + sql)
+        time.sleep(1.5)                                 # the funnel fills the socket and queues the rest
+        sock.settimeout(30)
+        for i in range(count):
+            assert read_packet(sock) == b"\x02"           # two columns
+            read_packet(sock), read_packet(sock)          # their definitions
+            assert read_packet(sock)[0] == 0xFE           # EOF
+            row = read_packet(sock)
+            first, at = lenenc_str(row, 0)
+            second, _ = lenenc_str(row, at)
+            assert (int(first), len(second), second[:1]) == (i, width, bytes([65 + i % 26])), f"response {i}"
+            assert read_packet(sock)[0] == 0xFE           # EOF: the response is whole
+        assert query(c, "SELECT 'after'") == (("after",),)
+
+
 def test_client_vanishing_mid_result_closes_nothing_else(start_funnel):
     f = start_funnel("--funnel-backend-max-connections=1")
     victim = f.connect()

@@ -34,7 +34,7 @@ struct BackendConnector {
             .connectTimeout(connectTimeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(handler) }
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandlers([handler.writer, handler]) }
             }
             .connect(host: address.host, port: address.port)
         let timeout = eventLoop.scheduleTask(in: connectTimeout) { greetingPromise.fail(BackendError.timeout) }

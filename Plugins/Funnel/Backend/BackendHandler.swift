@@ -62,6 +62,8 @@ final class BackendHandler: ChannelInboundHandler {
     private static let outboundKept = 16 * 1024
     private(set) var machine: CommandResponseStateMachine
     private var context: ChannelHandlerContext?
+    /// Goes into the pipeline right before this handler (BackendConnector).
+    let writer = DirectSocketWriter()
     private var decoder: MySQLPacketDecoder
     /// The start of a packet that has not fully arrived (the read buffer it came in is shared
     /// with the relayed slices).
@@ -257,7 +259,7 @@ final class BackendHandler: ChannelInboundHandler {
         // copied only if a write of the last command still holds it; a big one is let go.
         if outbound.capacity > Self.outboundKept { outbound = ByteBuffer() } else { outbound.clear() }
         for packet in packets { outbound.writeMySQLPacket(packet) }
-        context.writeAndFlush(NIOAny(outbound), promise: nil)
+        writer.writeAndFlush(outbound, from: context)
         return expectation != .noResponse
     }
 

@@ -54,6 +54,8 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
     private var context: ChannelHandlerContext!
     /// For the relay callbacks on backend loops: a context must not be touched off its loop.
     private var channel: Channel!
+    /// Goes into the pipeline right before this handler (FunnelRuntime).
+    let writer = DirectSocketWriter()
     private(set) var eventLoop: EventLoop!
     private var phase = Phase.greeted
     /// Cuts the client's bytes into packets; `remainder` holds a packet that has not fully arrived.
@@ -759,7 +761,7 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
     /// instructions more), else through the channel, which hops to the client's loop.
     private func toClient(_ bytes: ByteBuffer, flush: Bool) {
         if eventLoop.inEventLoop {
-            if flush { context.writeAndFlush(NIOAny(bytes), promise: nil) } else { context.write(NIOAny(bytes), promise: nil) }
+            if flush { writer.writeAndFlush(bytes, from: context) } else { context.write(NIOAny(bytes), promise: nil) }
         } else {
             if flush { channel.writeAndFlush(bytes, promise: nil) } else { channel.write(bytes, promise: nil) }
         }

@@ -84,7 +84,8 @@ final class FunnelRuntime: @unchecked Sendable {
             .childChannelOption(.recvAllocator, value: Self.clientReceiveBuffers)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ClientSession(id: self.clients.makeID(), server: self))
+                    let session = ClientSession(id: self.clients.makeID(), server: self)
+                    try channel.pipeline.syncOperations.addHandlers([session.writer, session])
                 }
             }
         do {
@@ -249,7 +250,7 @@ final class FunnelRuntime: @unchecked Sendable {
         ClientBootstrap(group: coordinator.loops[parked.loopIndex])
             .channelOption(.recvAllocator, value: Self.clientReceiveBuffers)
             .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(session) }
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandlers([session.writer, session]) }
             }
             .withConnectedSocket(parked.socket)
             .whenFailure { [self] error in

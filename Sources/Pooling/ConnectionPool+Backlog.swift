@@ -153,7 +153,7 @@ extension ConnectionPool {
             waiter.firstChoice = first
             first.waitingFirstChoice += 1
         }
-        if let database { databaseWaiting[database, default: 0] += 1 }
+        if tracksDatabases, let database { databaseWaiting[database, default: 0] += 1 }
         user.requests.queued += 1
         requests.queued += 1
         user.requests.maxWaitingSeen = max(user.requests.maxWaitingSeen, user.waiting)
@@ -172,7 +172,7 @@ extension ConnectionPool {
         waiter.evicting = nil
         waiter.firstChoice?.waitingFirstChoice -= 1
         waiter.firstChoice = nil
-        if let database = waiter.database {
+        if tracksDatabases, let database = waiter.database {
             let left = databaseWaiting[database, default: 1] - 1
             databaseWaiting[database] = left == 0 ? nil : left
         }

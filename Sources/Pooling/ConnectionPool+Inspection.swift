@@ -16,8 +16,9 @@ extension ConnectionPool {
             UserStatistics(user: $0.name, connections: $0.counts, waiting: $0.waiting, requests: $0.requests)
         }
         let inUse = tracksDatabases ? databaseInUse : leasesByDatabase()
-        let databases = Set(inUse.keys).union(databaseWaiting.keys).sorted().map {
-            DatabaseStatistics(database: $0, inUse: inUse[$0, default: 0], waiting: databaseWaiting[$0, default: 0])
+        let waiting = tracksDatabases ? databaseWaiting : waitingByDatabase()
+        let databases = Set(inUse.keys).union(waiting.keys).sorted().map {
+            DatabaseStatistics(database: $0, inUse: inUse[$0, default: 0], waiting: waiting[$0, default: 0])
         }
         return PoolSnapshot(connections: totals, waiting: waiters.count, requests: requests, backends: backendStats,
                             pools: poolStats, users: userStats, databases: databases)
@@ -28,6 +29,15 @@ extension ConnectionPool {
         var counts: [String: Int] = [:]
         for connection in connections.values where connection.state == .leased {
             if let database = connection.leasedDatabase { counts[database, default: 0] += 1 }
+        }
+        return counts
+    }
+
+    /// Waiting requests by client database, counted from the backlog.
+    func waitingByDatabase() -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for waiter in waiters.values {
+            if let database = waiter.database { counts[database, default: 0] += 1 }
         }
         return counts
     }
@@ -97,7 +107,9 @@ extension ConnectionPool {
                 if let database = waiter.database { waitingByDatabase[database, default: 0] += 1 }
             }
         }
-        if waitingByDatabase != databaseWaiting { problems.append("database waiting \(databaseWaiting) != \(waitingByDatabase)") }
+        if tracksDatabases, waitingByDatabase != databaseWaiting {
+            problems.append("database waiting \(databaseWaiting) != \(waitingByDatabase)")
+        }
         if ring.count != Set(ring.map { ObjectIdentifier($0) }).count { problems.append("user twice in ring") }
         for waiter in waiters.values {
             if !waiter.isWaiting { problems.append("\(waiter.id) registered but finished") }

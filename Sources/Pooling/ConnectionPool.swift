@@ -40,6 +40,8 @@ public final class ConnectionPool {
     /// hash lookups per lease otherwise spent on every query); `leasesByDatabase()` recounts.
     var databaseInUse: [String: Int] = [:]
     var tracksDatabases: Bool { configuration.hasDatabaseLimits }
+    /// Waiting requests by client database, kept under the same rule (two hash lookups per
+    /// request that waits); `waitingByDatabase()` recounts.
     var databaseWaiting: [String: Int] = [:]
     var nextConnection: UInt64 = 1
     var nextSequence: UInt64 = 0
@@ -292,7 +294,10 @@ public final class ConnectionPool {
     public func updateConfiguration(_ configuration: PoolConfiguration, now: PoolInstant) -> PoolActions {
         let tracked = tracksDatabases
         self.configuration = configuration
-        if tracked != tracksDatabases { databaseInUse = tracksDatabases ? leasesByDatabase() : [:] }
+        if tracked != tracksDatabases {
+            databaseInUse = tracksDatabases ? leasesByDatabase() : [:]
+            databaseWaiting = tracksDatabases ? waitingByDatabase() : [:]
+        }
         var actions = PoolActions()
         dispatch(now: now, into: &actions)
         return actions

@@ -281,6 +281,24 @@ final class PoolServingTests: XCTestCase {
         XCTAssertEqual(h.snapshot.databases.first { $0.database == "shop" }?.inUse, 2)
     }
 
+    func testWaitingByDatabaseIsCountedOnDemandUntilADatabaseLimitExists() throws {
+        let h = PoolHarness(backends: [("db1", 2)])
+        let shop = h.lease(database: "shop")
+        _ = h.lease(database: "crm")
+        let (waiter, _) = h.acquire(database: "shop")
+        _ = h.acquire(database: "shop")
+        _ = h.acquire(database: "crm")
+        XCTAssertEqual(h.snapshot.databases.map(\.waiting), [1, 2], "crm, shop: recounted from the backlog")
+        _ = h.pool.updateConfiguration(PoolConfiguration(maxInUsePerDatabase: 5), now: h.now)
+        h.check()   // the tracked counts now match the backlog
+        XCTAssertEqual(h.release(shop.connection).handOvers.map(\.request), [waiter])
+        XCTAssertEqual(h.snapshot.databases.map(\.waiting), [1, 1])
+        h.check()
+        _ = h.pool.updateConfiguration(PoolConfiguration(), now: h.now)
+        h.check()
+        XCTAssertEqual(h.snapshot.databases.map(\.waiting), [1, 1])
+    }
+
     func testLoweredBackendLimitClosesSurplus() throws {
         let h = PoolHarness(backends: [("db1", 4)])
         let leases = (0..<4).map { _ in h.lease() }

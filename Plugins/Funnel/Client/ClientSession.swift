@@ -544,7 +544,11 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
         // callback for a wait is only built when there is one.
         let outcome = server.coordinator.acquire(user: userName, database: database, role: role, backend: preferred,
                                                  affinity: affinity) {
-            { result in loop.execute { self.acquired(result, role: role, replayInsertID: replayInsertID) } }
+            let handOver = affinity.map { server.handOvers[$0] }
+            return { result in
+                let take = { self.acquired(result, role: role, replayInsertID: replayInsertID) }
+                if let handOver { handOver.run(on: loop, take) } else { loop.execute(take) }
+            }
         }
         switch outcome {
         case .served(let connection, let lease):

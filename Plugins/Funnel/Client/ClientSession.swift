@@ -87,7 +87,7 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
     /// The stats plugin's digest scope of the user and database it was resolved for (nil: none
     /// to be had, the strings go with each query).
     private var digestScope: StatsClient.DigestScope?
-    private var digestScopeFor: (user: String, database: String?, resolved: Bool) = ("", nil, false)
+    private var digestScopeFor: (user: String, database: String?)?
     /// This client's event loop as the pool knows it (connections on the same loop go first).
     private var affinity: Int?
     private var waiting: RequestID?
@@ -850,13 +850,8 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
                 let elapsed = UInt64(max((NIODeadline.now() - startedAt).nanoseconds, 0))
                 connection.state?.recordQuery(nanoseconds: elapsed, failed: summary.isError)
                 if let sql = current?.sql, let metrics = server.metrics {
-                    if let scope = digestScope(metrics) {
-                        metrics.recordQuery(sql, in: scope, nanoseconds: elapsed, rowsSent: summary.rowCount,
-                                            rowsAffected: summary.affectedRows, failed: summary.isError)
-                    } else {
-                        metrics.recordQuery(sql, user: userName, database: database, nanoseconds: elapsed,
-                                            rowsSent: summary.rowCount, rowsAffected: summary.affectedRows, failed: summary.isError)
-                    }
+                    metrics.recordQuery(sql, scope: digestScope(metrics), user: userName, database: database, nanoseconds: elapsed,
+                                        rowsSent: summary.rowCount, rowsAffected: summary.affectedRows, failed: summary.isError)
                 }
             }
         }
@@ -873,9 +868,9 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
 
     /// Resolved again only when the user or the database changed since.
     private func digestScope(_ metrics: FunnelMetrics) -> StatsClient.DigestScope? {
-        if !digestScopeFor.resolved || digestScopeFor.user != userName || digestScopeFor.database != database {
+        if digestScopeFor?.user != userName || digestScopeFor?.database != database {
             digestScope = metrics.digestScope(user: userName, database: database)
-            digestScopeFor = (userName, database, true)
+            digestScopeFor = (userName, database)
         }
         return digestScope
     }

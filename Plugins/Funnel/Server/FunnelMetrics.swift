@@ -59,27 +59,24 @@ final class FunnelMetrics: @unchecked Sendable {
         series?.add(1)
     }
 
-    /// `payload`: a COM_QUERY packet's payload (the command byte, then the SQL).
-    func recordQuery(_ payload: ByteBuffer, user: String, database: String?, nanoseconds: UInt64, rowsSent: UInt64,
-                     rowsAffected: UInt64, failed: Bool) {
-        payload.withUnsafeReadableBytes {
-            guard $0.count > 1, let base = $0.baseAddress else { return }
-            stats.recordQuery(UnsafeRawBufferPointer(start: base + 1, count: $0.count - 1), user: user, database: database ?? "",
-                              nanoseconds: nanoseconds, rowsSent: rowsSent, rowsAffected: rowsAffected, failed: failed)
-        }
-    }
-
     func digestScope(user: String, database: String?) -> StatsClient.DigestScope? {
         stats.digestScope(user: user, database: database ?? "")
     }
 
-    /// `recordQuery` with the user and database resolved beforehand (`digestScope`).
-    func recordQuery(_ payload: ByteBuffer, in scope: StatsClient.DigestScope, nanoseconds: UInt64, rowsSent: UInt64,
-                     rowsAffected: UInt64, failed: Bool) {
+    /// `payload`: a COM_QUERY packet's payload (the command byte, then the SQL). With a `scope`
+    /// (see `digestScope`) the user and database strings stay out of the call.
+    func recordQuery(_ payload: ByteBuffer, scope: StatsClient.DigestScope?, user: String, database: String?,
+                     nanoseconds: UInt64, rowsSent: UInt64, rowsAffected: UInt64, failed: Bool) {
         payload.withUnsafeReadableBytes {
             guard $0.count > 1, let base = $0.baseAddress else { return }
-            stats.recordQuery(UnsafeRawBufferPointer(start: base + 1, count: $0.count - 1), in: scope,
-                              nanoseconds: nanoseconds, rowsSent: rowsSent, rowsAffected: rowsAffected, failed: failed)
+            let sql = UnsafeRawBufferPointer(start: base + 1, count: $0.count - 1)
+            if let scope {
+                stats.recordQuery(sql, in: scope, nanoseconds: nanoseconds, rowsSent: rowsSent, rowsAffected: rowsAffected,
+                                  failed: failed)
+            } else {
+                stats.recordQuery(sql, user: user, database: database ?? "", nanoseconds: nanoseconds, rowsSent: rowsSent,
+                                  rowsAffected: rowsAffected, failed: failed)
+            }
         }
     }
 

@@ -1,4 +1,4 @@
-import SQLText
+@testable import SQLText
 import XCTest
 
 /// SQLShape must never give two statements of different digests the same shape (a digest cache
@@ -25,6 +25,37 @@ final class SQLShapeTests: XCTestCase {
         XCTAssertNotEqual(shape("SELECT 1e5"), shape("SELECT 2e5"))
         XCTAssertNotEqual(shape("SELECT 0x1F"), shape("SELECT 0x2F"))
         XCTAssertNotEqual(shape("SELECT 5abc FROM t"), shape("SELECT 6abc FROM t"))
+    }
+
+    /// The word-at-a-time scan flags every special byte in every lane, and nothing at 0x80 and up.
+    func testTheEightByteScanFlagsEverySpecialByteInEveryLane() {
+        let special = Set(Array("\"#'-/`0123456789".utf8))
+        for byte in 0...255 {
+            for lane in 0..<8 {
+                var bytes = Array(repeating: UInt8(ascii: "a"), count: 8)
+                bytes[lane] = UInt8(byte)
+                let word = bytes.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
+                let flagged = SQLShape.maybeSpecial(word)
+                if special.contains(UInt8(byte)) {
+                    XCTAssertEqual(flagged.trailingZeroBitCount >> 3, lane, "byte \(byte) in lane \(lane)")
+                }
+                if byte >= 0x80 || byte == 0x60 || (0x22...0x39).contains(byte) == false {
+                    XCTAssertEqual(flagged != 0, byte == 0x60, "byte \(byte) in lane \(lane)")
+                }
+            }
+        }
+    }
+
+    /// Values are masked wherever they fall against the eight-byte steps, and names stay.
+    func testMaskingDoesNotDependOnAlignment() {
+        for pad in 0..<17 {
+            let p = String(repeating: " ", count: pad)
+            XCTAssertEqual(shape("SELECT c FROM\(p) sbtest1 WHERE id=5050 AND k = 'v'"), shape("SELECT c FROM\(p) sbtest1 WHERE id=7 AND k = 'w'"))
+            XCTAssertNotEqual(shape("SELECT c FROM\(p) sbtest1 WHERE id=5"), shape("SELECT c FROM\(p) sbtest2 WHERE id=5"))
+            XCTAssertNotEqual(shape("SELECT c\(p), `x1` FROM t"), shape("SELECT c\(p), `x2` FROM t"))
+            XCTAssertNil(shape("SELECT (c)\(p) FROM t -- note"))
+            XCTAssertNil(shape("SELECT (c)\(p) FROM t # é note"))
+        }
     }
 
     func testCommentsAndBackslashesHaveNoShape() {

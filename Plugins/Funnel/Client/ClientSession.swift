@@ -70,24 +70,34 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
     private let nonce: [UInt8]
     private(set) var capabilities: CapabilityFlags = []
     private var handshakeCollation: UInt8 = CharacterSetID.utf8mb4GeneralCI
-    private(set) var userName = ""
+    private(set) var userName = "" {
+        didSet { namesChanged() }
+    }
     private var admitted = false
     private var poolMode = PoolMode.transaction
-    private(set) var database: String?
+    private(set) var database: String? {
+        didSet { namesChanged() }
+    }
     private var variables = SessionVariables()
     private(set) var pins: Set<PinReason> = [] {
-        didSet { pinnedLabel = pins.map(\.rawValue).sorted().joined(separator: ",") }
+        didSet {
+            pinnedLabel = pins.map(\.rawValue).sorted().joined(separator: ",")
+            snapshotNamesStale = true
+        }
     }
     /// `pins` as the clients table shows them, made when they change, not on every statement.
     private var pinnedLabel = ""
     private var backend: BackendConnection?
-    /// The stats plugin's backlog-wait histogram of the user it was resolved for.
+    /// The stats plugin's backlog-wait histogram of the user, and its digest scope of the user
+    /// and database (nil: none to be had, the strings go with each query); resolved again when
+    /// either name changed (a flag, so a statement compares no strings).
     private var waitSeries: StatsClient.Series?
-    private var waitSeriesUser = ""
-    /// The stats plugin's digest scope of the user and database it was resolved for (nil: none
-    /// to be had, the strings go with each query).
     private var digestScope: StatsClient.DigestScope?
-    private var digestScopeFor: (user: String, database: String?)?
+    private var statsKeysStale = true
+    /// What the snapshot last got that changes seldom, so a statement republishes only its state
+    /// and command (no strings copied, no refcounts touched).
+    private var snapshotNamesStale = true
+    private var snapshotConnection: ConnectionID?
     /// This client's event loop as the pool knows it (connections on the same loop go first).
     private var affinity: Int?
     private var waiting: RequestID?
@@ -592,10 +602,7 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
         case .success(let (connection, lease)):
             backend = connection
             if let metrics = server.metrics {
-                if waitSeriesUser != userName {
-                    waitSeries = metrics.waitSeries(user: userName)
-                    waitSeriesUser = userName
-                }
+                if statsKeysStale { resolveStatsKeys(metrics) }
                 waitSeries?.record(nanoseconds: lease.waited.nanoseconds)
             }
             publishSnapshot()
@@ -812,20 +819,34 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
 
     // MARK: after a response
 
+    private func namesChanged() {
+        statsKeysStale = true
+        snapshotNamesStale = true
+    }
+
     /// Mirrors the session's state into the snapshot the clients table reads.
     private func publishSnapshot() {
-        let state: String
-        if waiting != nil { state = "waiting" }
-        else if current != nil { state = backend != nil ? "active" : "waiting" }
-        else if lastStatus.contains(.inTransaction) { state = "in_transaction" }
-        else { state = "idle" }
+        let activity: ClientSnapshot.Activity
+        if waiting != nil { activity = .waiting }
+        else if current != nil { activity = backend != nil ? .active : .waiting }
+        else if lastStatus.contains(.inTransaction) { activity = .inTransaction }
+        else { activity = .idle }
+        let names = snapshotNamesStale
+        snapshotNamesStale = false
+        let connection = backend?.id
+        let connectionChanged = connection != snapshotConnection
+        snapshotConnection = connection
         snapshot.update {
-            $0.user = userName
-            $0.database = database ?? ""
-            $0.state = state
-            $0.pinned = pinnedLabel
-            $0.backend = backend?.backend.name ?? ""
-            $0.backendThreadID = backend?.serverThreadID ?? 0
+            $0.activity = activity
+            if names {
+                $0.user = userName
+                $0.database = database ?? ""
+                $0.pinned = pinnedLabel
+            }
+            if connectionChanged {
+                $0.backend = backend?.backend.name ?? ""
+                $0.backendThreadID = backend?.serverThreadID ?? 0
+            }
             if current != nil {
                 if let first = current?.pending.first {   // not sent yet: the command is new
                     $0.command = first.payload
@@ -848,10 +869,14 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
             connection.state?.inFlight.wrappingDecrement(ordering: .relaxed)
             if let summary, let startedAt = current?.startedAt {   // not the whole Command: no copy of its buffers
                 let elapsed = UInt64(max((NIODeadline.now() - startedAt).nanoseconds, 0))
-                connection.state?.recordQuery(nanoseconds: elapsed, failed: summary.isError)
-                if let sql = current?.sql, let metrics = server.metrics {
-                    metrics.recordQuery(sql, scope: digestScope(metrics), user: userName, database: database, nanoseconds: elapsed,
-                                        rowsSent: summary.rowCount, rowsAffected: summary.affectedRows, failed: summary.isError)
+                let failed = summary.isError
+                connection.state?.recordQuery(nanoseconds: elapsed, failed: failed)
+                if let metrics = server.metrics, current?.sql != nil {
+                    if statsKeysStale { resolveStatsKeys(metrics) }
+                    current?.sql?.withUnsafeReadableBytes { payload in
+                        metrics.recordQuery(payload, scope: digestScope, names: (userName, database), nanoseconds: elapsed,
+                                            rowsSent: summary.rowCount, rowsAffected: summary.affectedRows, failed: failed)
+                    }
                 }
             }
         }
@@ -866,13 +891,10 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
         }
     }
 
-    /// Resolved again only when the user or the database changed since.
-    private func digestScope(_ metrics: FunnelMetrics) -> StatsClient.DigestScope? {
-        if digestScopeFor?.user != userName || digestScopeFor?.database != database {
-            digestScope = metrics.digestScope(user: userName, database: database)
-            digestScopeFor = (userName, database)
-        }
-        return digestScope
+    private func resolveStatsKeys(_ metrics: FunnelMetrics) {
+        statsKeysStale = false
+        waitSeries = metrics.waitSeries(user: userName)
+        digestScope = metrics.digestScope(user: userName, database: database)
     }
 
     private func apply(_ summary: ResponseSummary, to connection: BackendConnection) {

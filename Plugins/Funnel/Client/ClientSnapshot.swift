@@ -8,13 +8,19 @@ struct ClientSnapshot: Sendable {
     var user = ""
     var address = ""
     var database = ""
-    var state = "authenticating"
+    var activity = Activity.authenticating
+    var state: String { activity.rawValue }
     var pinned = ""
     var backend = ""
     var backendThreadID: UInt32 = 0
     /// The running command's first packet (a slice, no copy); its text is made only when read.
     var command: ByteBuffer?
     var queryStarted: NIODeadline?
+
+    enum Activity: String, Sendable {
+        case authenticating, waiting, active, idle, parked
+        case inTransaction = "in_transaction"
+    }
 
     /// The statement for display: a COM_QUERY's first 1 KiB, or the command's name.
     var query: String {

@@ -39,7 +39,7 @@ struct ParkedClient: ParkableSocket, @unchecked Sendable {
         s.user = user
         s.address = address
         s.database = database ?? ""
-        s.state = "parked"
+        s.activity = .parked
         return s
     }
 

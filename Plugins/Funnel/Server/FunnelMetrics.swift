@@ -64,19 +64,20 @@ final class FunnelMetrics: @unchecked Sendable {
     }
 
     /// `payload`: a COM_QUERY packet's payload (the command byte, then the SQL). With a `scope`
-    /// (see `digestScope`) the user and database strings stay out of the call.
-    func recordQuery(_ payload: ByteBuffer, scope: StatsClient.DigestScope?, user: String, database: String?,
+    /// (see `digestScope`) the user and database strings stay out of the call: `names` is asked
+    /// only without one.
+    func recordQuery(_ payload: UnsafeRawBufferPointer, scope: StatsClient.DigestScope?,
+                     names: @autoclosure () -> (user: String, database: String?),
                      nanoseconds: UInt64, rowsSent: UInt64, rowsAffected: UInt64, failed: Bool) {
-        payload.withUnsafeReadableBytes {
-            guard $0.count > 1, let base = $0.baseAddress else { return }
-            let sql = UnsafeRawBufferPointer(start: base + 1, count: $0.count - 1)
-            if let scope {
-                stats.recordQuery(sql, in: scope, nanoseconds: nanoseconds, rowsSent: rowsSent, rowsAffected: rowsAffected,
-                                  failed: failed)
-            } else {
-                stats.recordQuery(sql, user: user, database: database ?? "", nanoseconds: nanoseconds, rowsSent: rowsSent,
-                                  rowsAffected: rowsAffected, failed: failed)
-            }
+        guard payload.count > 1, let base = payload.baseAddress else { return }
+        let sql = UnsafeRawBufferPointer(start: base + 1, count: payload.count - 1)
+        if let scope {
+            stats.recordQuery(sql, in: scope, nanoseconds: nanoseconds, rowsSent: rowsSent, rowsAffected: rowsAffected,
+                              failed: failed)
+        } else {
+            let (user, database) = names()
+            stats.recordQuery(sql, user: user, database: database ?? "", nanoseconds: nanoseconds, rowsSent: rowsSent,
+                              rowsAffected: rowsAffected, failed: failed)
         }
     }
 

@@ -41,6 +41,8 @@ struct lg_state {
     lg_shared *_Nonnull shared;
     uint64_t generation;
     int body_ref;                  /* the compiled script body, LUA_NOREF when it failed to load */
+    int call_ref;                  /* do_call, the C function every hook call runs under lua_pcall */
+    int hook_key_refs[LG_DISCONNECT_CLIENT + 1]; /* the hooks' names as Lua strings */
     char *_Nullable path;
     struct lg_conn *_Nullable current; /* the connection whose hook runs */
 };

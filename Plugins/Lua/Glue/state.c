@@ -8,6 +8,8 @@ static const char *const hook_names[] = {
     "read_query", "read_query_result", "disconnect_client",
 };
 
+static int do_call(lua_State *L);
+
 static const char load_failed[] = "MySQL Proxy Lua script failed to load. Check the error log.";
 static const char exec_failed[] = "MySQL Proxy Lua script failed to execute. Check the error log.";
 
@@ -56,6 +58,14 @@ static int open_state(lua_State *L) {
     lua_pushvalue(L, LUA_GLOBALSINDEX);
     lua_setfield(L, -2, "__index");
     lua_setfield(L, LUA_REGISTRYINDEX, "lg.envmeta");
+    /* Made once, not per call: lua_cpcall allocates a closure each time, and lua_getfield
+     * interns its key each time. */
+    lua_pushcfunction(L, do_call);
+    state->call_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    for (int i = 0; i <= LG_DISCONNECT_CLIENT; i++) {
+        lua_pushstring(L, hook_names[i]);
+        state->hook_key_refs[i] = luaL_ref(L, LUA_REGISTRYINDEX);
+    }
     return 0;
 }
 
@@ -421,7 +431,8 @@ static int do_call(lua_State *L) {
     }
     lua_settop(L, 0);
     lua_rawgeti(L, LUA_REGISTRYINDEX, conn->env_ref);
-    lua_getfield(L, 1, hook_names[a->hook]);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, conn->state->hook_key_refs[a->hook]);
+    lua_gettable(L, 1);   /* the env falls back to _G */
     int32_t returned = CHASSIS_SCRIPT_NO_DECISION;
     int has_hook = lua_isfunction(L, 2);
     if (!has_hook) lua_settop(L, 1);
@@ -486,7 +497,10 @@ int32_t lg_call(lg_conn *conn, lg_hook hook, const uint8_t *payload, size_t leng
     conn->out_packet_capacity = 0;
     call_args a = {conn, hook, payload ? payload : empty, length, query_result, result, response, 0};
     state->current = conn;
-    if (lua_cpcall(state->L, do_call, &a) != 0) {
+    /* The stack is empty between calls, so these two pushes cannot raise. */
+    lua_rawgeti(state->L, LUA_REGISTRYINDEX, state->call_ref);
+    lua_pushlightuserdata(state->L, &a);
+    if (lua_pcall(state->L, 1, 0, 0) != 0) {
         lg_log(state->shared, CHASSIS_LOG_ERROR, "%s() failed: %s", hook_names[hook], lua_tostring(state->L, -1));
         lua_pop(state->L, 1);
         result->script_failed = 1;

@@ -21,7 +21,9 @@ final class StatsStore: @unchecked Sendable {
     typealias Collector = (Sink) -> Void
 
     let digests: DigestTable
-    private let clock: () -> Int64
+    /// A test's clock; nil: the coarse real-time clock, called directly (calling a stored closure
+    /// retains its context, on every query).
+    private let testClock: (() -> Int64)?
 
     private struct Families {
         var byName: [String: MetricFamily] = [:]
@@ -43,10 +45,16 @@ final class StatsStore: @unchecked Sendable {
         var database: String
     }
 
-    init(maxDigests: Int, maxScopes: Int = 10_000, clock: @escaping () -> Int64 = StatsStore.unixMilliseconds) {
+    init(maxDigests: Int, maxScopes: Int = 10_000, clock: (() -> Int64)? = nil) {
         digests = DigestTable(capacity: maxDigests)
         self.maxScopes = maxScopes
-        self.clock = clock
+        testClock = clock
+    }
+
+    @inline(__always)
+    private func clock() -> Int64 {
+        if let testClock { return testClock() }
+        return Self.unixMilliseconds()
     }
 
     /// The coarse clock (a few ms of resolution): it is read for every query's digest, where a

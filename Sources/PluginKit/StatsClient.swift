@@ -77,24 +77,26 @@ public final class StatsClient: @unchecked Sendable {
         }
     }
 
-    /// A user and database of the digest table, resolved once: `recordQuery(_:in:)` then passes
-    /// neither string per query. Valid for the life of the process.
+    /// A user and database of the digest table, resolved once: `record` then passes neither
+    /// string per query. Like a Series it is a pair of pointers, so recording touches no
+    /// reference count. Valid for the life of the process.
     public struct DigestScope: @unchecked Sendable {
+        let table: UnsafePointer<chassis_stats_service>
         let pointer: OpaquePointer
+
+        /// One execution of a query, for the digest table.
+        public func record(_ query: UnsafeRawBufferPointer, nanoseconds: UInt64, rowsSent: UInt64 = 0,
+                           rowsAffected: UInt64 = 0, failed: Bool = false) {
+            guard let base = query.baseAddress else { return }
+            table.pointee.record_query_in(pointer, base.assumingMemoryBound(to: CChar.self), query.count, nanoseconds,
+                                          rowsSent, rowsAffected, failed ? 1 : 0)
+        }
     }
 
     /// nil when the stats plugin has no scopes or holds too many already: use the strings.
     public func digestScope(user: String, database: String) -> DigestScope? {
         guard hasDigestScopes else { return nil }
-        return table.pointee.digest_scope(instance, user, database).map(DigestScope.init)
-    }
-
-    /// One execution of a query, for the digest table, in a scope from `digestScope`.
-    public func recordQuery(_ query: UnsafeRawBufferPointer, in scope: DigestScope, nanoseconds: UInt64,
-                            rowsSent: UInt64 = 0, rowsAffected: UInt64 = 0, failed: Bool = false) {
-        guard let base = query.baseAddress else { return }
-        table.pointee.record_query_in(scope.pointer, base.assumingMemoryBound(to: CChar.self), query.count, nanoseconds,
-                                      rowsSent, rowsAffected, failed ? 1 : 0)
+        return table.pointee.digest_scope(instance, user, database).map { DigestScope(table: table, pointer: $0) }
     }
 
     /// What a collector writes its figures to, during one snapshot.

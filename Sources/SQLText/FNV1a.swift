@@ -17,21 +17,30 @@ public struct FNV1a {
         return h.value
     }
 
-    /// Adds a run of bytes eight at a time, then its length. Not FNV-1a of the bytes any more:
-    /// for fingerprints that stay in one process.
+    /// Adds the bytes `from..<to` of a buffer eight at a time (the last part of a word as one
+    /// word too, taken from the bytes before it when the run is shorter), then the run's length.
+    /// Not FNV-1a of the bytes any more: for fingerprints that stay in one process.
     @inline(__always)
-    public mutating func add(run bytes: UnsafeRawBufferPointer) {
-        var k = 0
-        if let base = bytes.baseAddress {
-            while k + 8 <= bytes.count {
-                value = (value ^ base.loadUnaligned(fromByteOffset: k, as: UInt64.self)) &* Self.prime
-                k += 8
+    public mutating func add(run base: UnsafePointer<UInt8>, from: Int, to: Int) {
+        let raw = UnsafeRawPointer(base)
+        var k = from
+        while k + 8 <= to {
+            value = (value ^ UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: k, as: UInt64.self))) &* Self.prime
+            k += 8
+        }
+        let rest = to - k
+        if rest > 0 {
+            if to >= 8 {
+                // The eight bytes that end the run, shifted so that only the run's last `rest` remain.
+                let word = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: to - 8, as: UInt64.self))
+                value = (value ^ (word >> UInt64((8 - rest) * 8))) &* Self.prime
+            } else {
+                while k < to {
+                    add(base[k])
+                    k += 1
+                }
             }
         }
-        while k < bytes.count {
-            add(bytes[k])
-            k += 1
-        }
-        value = (value ^ UInt64(bytes.count)) &* Self.prime
+        value = (value ^ UInt64(to - from)) &* Self.prime
     }
 }

@@ -31,6 +31,7 @@ final class SQLShapeTests: XCTestCase {
     func testTheEightByteScanFlagsEverySpecialByteInEveryLane() {
         let special = Set(Array("\"#'-/`0123456789".utf8))
         for byte in 0...255 {
+            XCTAssertEqual(SQLShape.isSpecial(UInt8(byte)), special.contains(UInt8(byte)), "byte \(byte)")
             for lane in 0..<8 {
                 var bytes = Array(repeating: UInt8(ascii: "a"), count: 8)
                 bytes[lane] = UInt8(byte)
@@ -55,6 +56,24 @@ final class SQLShapeTests: XCTestCase {
             XCTAssertNotEqual(shape("SELECT c\(p), `x1` FROM t"), shape("SELECT c\(p), `x2` FROM t"))
             XCTAssertNil(shape("SELECT (c)\(p) FROM t -- note"))
             XCTAssertNil(shape("SELECT (c)\(p) FROM t # é note"))
+        }
+    }
+
+    /// Runs are taken eight bytes at a time, their last part as one word: every byte of a run of
+    /// any length, before or after a masked value, still counts.
+    func testEveryByteOfARunCountsWhateverItsLength() {
+        for length in 1...20 {
+            let text = String(repeating: "x", count: length)
+            for at in 0..<length {
+                var changed = Array(text.utf8)
+                changed[at] = UInt8(ascii: "y")
+                let other = String(decoding: changed, as: UTF8.self)
+                XCTAssertNotEqual(shape(text), shape(other), "length \(length), byte \(at)")
+                XCTAssertNotEqual(shape("SELECT 1, " + text), shape("SELECT 1, " + other), "after a value: length \(length), byte \(at)")
+                XCTAssertNotEqual(shape(text + " = 'v'"), shape(other + " = 'v'"), "before a value: length \(length), byte \(at)")
+            }
+            XCTAssertNotEqual(shape(text), shape(text + "x"))
+            XCTAssertEqual(shape(text + " = 'v' AND " + text), shape(text + " = 'w' AND " + text))
         }
     }
 

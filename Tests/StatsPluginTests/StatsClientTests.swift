@@ -41,7 +41,7 @@ final class StatsClientTests: XCTestCase {
         let stats = try XCTUnwrap(try client(withStats: true))
         XCTAssertTrue(stats.hasDigestScopes)
         let scope = try XCTUnwrap(stats.digestScope(user: "u", database: "d"))
-        Array("SELECT 1".utf8).withUnsafeBytes { stats.recordQuery($0, in: scope, nanoseconds: 5_000, rowsSent: 1) }
+        Array("SELECT 1".utf8).withUnsafeBytes { scope.record($0, nanoseconds: 5_000, rowsSent: 1) }
         Array("SELECT 2".utf8).withUnsafeBytes { stats.recordQuery($0, user: "u", database: "d", nanoseconds: 5_000, failed: true) }
         let digest = try XCTUnwrap(store.digests.samples().first)
         XCTAssertEqual(store.digests.samples().count, 1)

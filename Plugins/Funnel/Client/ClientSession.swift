@@ -601,10 +601,8 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
             replyAndFinish(PoolErrors.packet(for: failure))
         case .success(let (connection, lease)):
             backend = connection
-            if let metrics = server.metrics {
-                if statsKeysStale { resolveStatsKeys(metrics) }
-                waitSeries?.record(nanoseconds: lease.waited.nanoseconds)
-            }
+            if statsKeysStale { resolveStatsKeys() }
+            waitSeries?.record(nanoseconds: lease.waited.nanoseconds)
             publishSnapshot()
             // Usually the connection is already in the client's state: no round trip, no future.
             guard let preparing = prepare(connection, needsPing: lease.needsPing) else {
@@ -871,11 +869,19 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
                 let elapsed = UInt64(max((NIODeadline.now() - startedAt).nanoseconds, 0))
                 let failed = summary.isError
                 connection.state?.recordQuery(nanoseconds: elapsed, failed: failed)
-                if let metrics = server.metrics, current?.sql != nil {
-                    if statsKeysStale { resolveStatsKeys(metrics) }
+                if current?.sql != nil, server.metrics != nil {
+                    if statsKeysStale { resolveStatsKeys() }
+                    // Through the scope when there is one: two pointers, no reference counted.
                     current?.sql?.withUnsafeReadableBytes { payload in
-                        metrics.recordQuery(payload, scope: digestScope, names: (userName, database), nanoseconds: elapsed,
-                                            rowsSent: summary.rowCount, rowsAffected: summary.affectedRows, failed: failed)
+                        if let digestScope {
+                            guard let sql = FunnelMetrics.sql(payload) else { return }
+                            digestScope.record(sql, nanoseconds: elapsed, rowsSent: summary.rowCount,
+                                               rowsAffected: summary.affectedRows, failed: failed)
+                        } else {
+                            server.metrics?.recordQuery(payload, user: userName, database: database, nanoseconds: elapsed,
+                                                        rowsSent: summary.rowCount, rowsAffected: summary.affectedRows,
+                                                        failed: failed)
+                        }
                     }
                 }
             }
@@ -891,8 +897,9 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
         }
     }
 
-    private func resolveStatsKeys(_ metrics: FunnelMetrics) {
+    private func resolveStatsKeys() {
         statsKeysStale = false
+        guard let metrics = server.metrics else { return }   // `metrics` is fixed at start
         waitSeries = metrics.waitSeries(user: userName)
         digestScope = metrics.digestScope(user: userName, database: database)
     }

@@ -63,22 +63,20 @@ final class FunnelMetrics: @unchecked Sendable {
         stats.digestScope(user: user, database: database ?? "")
     }
 
-    /// `payload`: a COM_QUERY packet's payload (the command byte, then the SQL). With a `scope`
-    /// (see `digestScope`) the user and database strings stay out of the call: `names` is asked
-    /// only without one.
-    func recordQuery(_ payload: UnsafeRawBufferPointer, scope: StatsClient.DigestScope?,
-                     names: @autoclosure () -> (user: String, database: String?),
+    /// `payload`: a COM_QUERY packet's payload (the command byte, then the SQL). A session with a
+    /// digest scope (see `digestScope`) records through it instead, without the strings.
+    func recordQuery(_ payload: UnsafeRawBufferPointer, user: String, database: String?,
                      nanoseconds: UInt64, rowsSent: UInt64, rowsAffected: UInt64, failed: Bool) {
-        guard payload.count > 1, let base = payload.baseAddress else { return }
-        let sql = UnsafeRawBufferPointer(start: base + 1, count: payload.count - 1)
-        if let scope {
-            stats.recordQuery(sql, in: scope, nanoseconds: nanoseconds, rowsSent: rowsSent, rowsAffected: rowsAffected,
-                              failed: failed)
-        } else {
-            let (user, database) = names()
-            stats.recordQuery(sql, user: user, database: database ?? "", nanoseconds: nanoseconds, rowsSent: rowsSent,
-                              rowsAffected: rowsAffected, failed: failed)
-        }
+        guard let sql = Self.sql(payload) else { return }
+        stats.recordQuery(sql, user: user, database: database ?? "", nanoseconds: nanoseconds, rowsSent: rowsSent,
+                          rowsAffected: rowsAffected, failed: failed)
+    }
+
+    /// The statement's text in a COM_QUERY payload.
+    @inline(__always)
+    static func sql(_ payload: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
+        guard payload.count > 1, let base = payload.baseAddress else { return nil }
+        return UnsafeRawBufferPointer(start: base + 1, count: payload.count - 1)
     }
 
     /// The pool's figures, read at each scrape. The collector holds the runtime until

@@ -434,16 +434,17 @@ static int do_call(lua_State *L) {
     lua_rawgeti(L, LUA_REGISTRYINDEX, conn->state->hook_key_refs[a->hook]);
     lua_gettable(L, 1);   /* the env falls back to _G */
     int32_t returned = CHASSIS_SCRIPT_NO_DECISION;
-    int has_hook = lua_isfunction(L, 2);
+    int has_hook = lua_type(L, 2) == LUA_TFUNCTION;
     if (!has_hook) lua_settop(L, 1);
     int nargs = push_args(L, a);
     if (has_hook) {
+        int type;
         if (lua_pcall(L, nargs, 1, 0) != 0) {
             lg_log(shared, CHASSIS_LOG_ERROR, "%s() failed: %s", hook_names[a->hook], lua_tostring(L, -1));
             a->result->script_failed = 1;
-        } else if (lua_type(L, -1) == LUA_TNUMBER) {
+        } else if ((type = lua_type(L, -1)) == LUA_TNUMBER) {
             returned = (int32_t)lua_tointeger(L, -1);
-        } else if (!lua_isnil(L, -1)) {
+        } else if (type != LUA_TNIL) {
             lg_log(shared, CHASSIS_LOG_WARNING, "%s() returned a %s; expected nil or a proxy.PROXY_* number",
                    hook_names[a->hook], luaL_typename(L, -1));
         }

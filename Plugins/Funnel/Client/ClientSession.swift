@@ -871,7 +871,7 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
                 connection.state?.recordQuery(nanoseconds: elapsed, failed: failed)
                 if current?.sql != nil, server.metrics != nil {
                     if statsKeysStale { resolveStatsKeys() }
-                    // Through the scope when there is one: two pointers, no reference counted.
+                    // Through the scope when there is one: two pointers, no reference count touched.
                     current?.sql?.withUnsafeReadableBytes { payload in
                         if let digestScope {
                             guard let sql = FunnelMetrics.sql(payload) else { return }

@@ -136,6 +136,34 @@ final class ReadQueryTests: XCTestCase {
         XCTAssertEqual(conn.hooks, 0, "an empty script defines no hook: the funnel calls nothing")
     }
 
+    func testHooksPresentChecksTheVersionForTheCallThatFollows() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("checked-\(UUID()).lua")
+        defer { try? FileManager.default.removeItem(at: file) }
+        func write(_ answer: String) throws {
+            try """
+            function read_query(packet)
+                proxy.response = { type = proxy.MYSQLD_PACKET_ERR, errmsg = "\(answer)" }
+                return proxy.PROXY_SEND_RESULT
+            end
+            """.write(to: file, atomically: true, encoding: .utf8)
+        }
+        try write("first")
+        let harness = try ScriptingHarness(script: file.path, checkInterval: 0)
+        let conn = harness.connect()
+        let readQuery = UInt32(CHASSIS_SCRIPT_HOOK_READ_QUERY)
+        XCTAssertNotEqual(conn.hooks & readQuery, 0)
+        try write("second")
+        // The statement runs the version hooks_present saw; the next statement sees the change.
+        XCTAssertEqual(conn.readQuery("SELECT 1").error?.message, "first")
+        XCTAssertNotEqual(conn.hooks & readQuery, 0)
+        XCTAssertEqual(conn.readQuery("SELECT 1").error?.message, "second")
+        // A call without hooks_present before it checks the file itself, every time.
+        try write("third!")
+        XCTAssertEqual(conn.readQuery("SELECT 1").error?.message, "third!")
+        try write("the fourth")
+        XCTAssertEqual(conn.readQuery("SELECT 1").error?.message, "the fourth")
+    }
+
     func testEmptyScriptAndNoScript() throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("empty-\(UUID()).lua")
         try "-- nothing\n".write(to: file, atomically: true, encoding: .utf8)

@@ -91,6 +91,7 @@ public final class ScriptingRuntime: @unchecked Sendable {
 
     func hooks(_ conn: OpaquePointer) -> UInt32 {
         refresh(conn)
+        lg_conn_mark_version_checked(conn)
         return lg_conn_hooks(conn)
     }
 
@@ -100,7 +101,10 @@ public final class ScriptingRuntime: @unchecked Sendable {
               queryResult: UnsafePointer<chassis_script_query_result>? = nil,
               result: UnsafeMutablePointer<chassis_script_result>) -> Int32 {
         guard result.pointee.size >= MemoryLayout<chassis_script_result>.size else { return 0 }
-        refresh(conn)
+        // The funnel asks hooks_present before each statement's hook: the version it checked
+        // then holds for the call (a file change shows from the next statement on). A caller
+        // that calls hooks without asking first gets the check here.
+        if lg_conn_take_version_checked(conn) == 0 { refresh(conn) }
         // Only the login's packets are parsed here; a query's is not copied (this runs per query).
         if let payload, hook == LG_READ_AUTH || hook == LG_READ_HANDSHAKE {
             let bytes = ByteBuffer(bytes: UnsafeRawBufferPointer(start: payload, count: length))

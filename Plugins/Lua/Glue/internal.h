@@ -67,6 +67,9 @@ typedef struct lg_conn {
     uint64_t generation;           /* of the script the body ran from */
     int status;                    /* lg_status */
     uint32_t hooks;
+    /* hooks_present brought the state to the script's current version; the hook call that
+       follows it for the same statement need not check the file's generation again. */
+    int version_checked;
     int env_ref, response_ref, queries_ref, connection_ref;
     /* The script reached proxy.response since it was last reset: the next read_query needs a
        fresh table (an untouched one is still empty and is kept: no table per query). */

@@ -300,6 +300,14 @@ static int run_body(lua_State *L) {
     return 0;
 }
 
+void lg_conn_mark_version_checked(lg_conn *conn) { conn->version_checked = 1; }
+
+int lg_conn_take_version_checked(lg_conn *conn) {
+    int checked = conn->version_checked;
+    conn->version_checked = 0;
+    return checked;
+}
+
 uint32_t lg_conn_hooks(lg_conn *conn) {
     lg_state *state = conn->state;
     if (conn->status != LG_NOT_RUN && conn->generation == lg_state_generation(state)) return conn->hooks;

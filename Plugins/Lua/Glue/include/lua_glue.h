@@ -48,6 +48,10 @@ void lg_conn_set_server(lg_conn *_Nonnull conn, const chassis_script_server *_Nu
 uint64_t lg_conn_capabilities(lg_conn *_Nonnull conn);
 /* Runs the script body for this connection if it has not run for the current version. */
 uint32_t lg_conn_hooks(lg_conn *_Nonnull conn);
+/* A mark that the script's version was checked for this connection's current statement:
+   set after hooks_present, taken (and cleared) by the hook call that follows. */
+void lg_conn_mark_version_checked(lg_conn *_Nonnull conn);
+int lg_conn_take_version_checked(lg_conn *_Nonnull conn);
 
 /* proxy.response, read out of Lua for the Swift side to encode. Valid until the next call. */
 typedef struct lg_text {

@@ -1,3 +1,4 @@
+import Glibc
 import SQLText
 import Synchronization
 
@@ -60,15 +61,21 @@ final class DigestTable: @unchecked Sendable {
     }
 
     let capacity: Int
-    private let state: Mutex<State>
+    private let state: SpinLock<State>
     private let seenMask: Int
+    /// Each recording thread's SQLShapeCache (32 KB, freed when the thread ends): most queries
+    /// repeat a shape, and the cache finds its fingerprint by comparing bytes.
+    /// nil when the process is out of thread-specific keys: then every query is fingerprinted.
+    private let shapeCacheKey: pthread_key_t?
 
     init(capacity: Int) {
         self.capacity = max(1, capacity)
+        var key = pthread_key_t()
+        shapeCacheKey = pthread_key_create(&key, { storage in storage.map { SQLShapeCache($0).deallocate() } }) == 0 ? key : nil
         // Four cache places per digest, a power of two.
         let places = 1 << (64 - UInt64(max(4 * self.capacity - 1, 1)).leadingZeroBitCount)
         seenMask = places - 1
-        state = Mutex(State(seen: Array(repeating: Seen(), count: places)))
+        state = SpinLock(State(seen: Array(repeating: Seen(), count: places)))
     }
 
     struct Execution {
@@ -99,24 +106,37 @@ final class DigestTable: @unchecked Sendable {
         }
     }
 
+    /// Where a new digest's user and database names come from (read only when the digest is new
+    /// to the table). The scope is borrowed, not retained: its store keeps it.
+    private enum Names {
+        case scope(Unmanaged<Scope>)
+        case bytes(user: UnsafeBufferPointer<UInt8>, database: UnsafeBufferPointer<UInt8>)
+
+        var strings: (user: String, database: String) {
+            switch self {
+            case .scope(let scope):
+                return scope._withUnsafeGuaranteedRef { ($0.user, $0.database) }
+            case .bytes(let user, let database):
+                return (String(decoding: user, as: UTF8.self), String(decoding: database, as: UTF8.self))
+            }
+        }
+    }
+
     func record(query: UnsafeBufferPointer<UInt8>, user: UnsafeBufferPointer<UInt8>, database: UnsafeBufferPointer<UInt8>,
                 _ execution: Execution) {
-        record(query: query, userHash: FNV1a.hash(user), databaseHash: FNV1a.hash(database), execution) {
-            (String(decoding: user, as: UTF8.self), String(decoding: database, as: UTF8.self))
-        }
+        record(query: query, userHash: FNV1a.hash(user), databaseHash: FNV1a.hash(database), execution,
+               names: .bytes(user: user, database: database))
     }
 
     func record(query: UnsafeBufferPointer<UInt8>, in scope: Scope, _ execution: Execution) {
-        record(query: query, userHash: scope.userHash, databaseHash: scope.databaseHash, execution) {
-            (scope.user, scope.database)
-        }
+        record(query: query, userHash: scope.userHash, databaseHash: scope.databaseHash, execution,
+               names: .scope(.passUnretained(scope)))
     }
 
-    /// `names` is asked only when the digest is new to the table.
     private func record(query: UnsafeBufferPointer<UInt8>, userHash: UInt64, databaseHash: UInt64, _ execution: Execution,
-                        names: () -> (user: String, database: String)) {
+                        names: Names) {
         // A query shape seen before for this user and database: its slot is known.
-        let shape = SQLShape.fingerprint(query)
+        let shape = fingerprint(query)
         let seenKey = shape.map { Self.mix($0, userHash, databaseHash) }
         if let seenKey, state.withLock({ s -> Bool in
             let seen = s.seen[Int(truncatingIfNeeded: seenKey) & seenMask]
@@ -127,12 +147,27 @@ final class DigestTable: @unchecked Sendable {
         let digest = SQLDigest.normalize(query)
         let key = Key(digest: digest.hash, user: userHash, database: databaseHash)
         state.withLock { s in
-            let slot = s.slots[key] ?? insert(&s, key: key, text: digest.text, names: names(), now: execution.unixMs)
+            let slot = s.slots[key] ?? insert(&s, key: key, text: digest.text, names: names.strings, now: execution.unixMs)
             if let seenKey {
                 s.seen[Int(truncatingIfNeeded: seenKey) & seenMask] = Seen(key: seenKey, slot: Int32(slot), generation: s.entries[slot].generation)
             }
             count(execution, in: &s, slot)
         }
+    }
+
+    /// A table going away leaves the caches of threads still running (a key deleted runs no
+    /// destructor); the store lives as long as the process, only tests make and drop tables.
+    deinit {
+        if let shapeCacheKey { pthread_key_delete(shapeCacheKey) }
+    }
+
+    @inline(__always)
+    private func fingerprint(_ query: UnsafeBufferPointer<UInt8>) -> UInt64? {
+        guard let shapeCacheKey else { return SQLShape.fingerprint(query) }
+        if let storage = pthread_getspecific(shapeCacheKey) { return SQLShapeCache(storage).fingerprint(query) }
+        let cache = SQLShapeCache.allocate()
+        pthread_setspecific(shapeCacheKey, cache.storage)
+        return cache.fingerprint(query)
     }
 
     /// Three hashes into one word (each multiplied by its own odd constant, then folded).

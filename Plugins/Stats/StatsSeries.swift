@@ -7,7 +7,7 @@ final class StatsSeries: @unchecked Sendable {
     let labelValues: [String]
     private let value = Atomic<Int64>(0)
     /// nil unless a histogram: counters and gauges allocate no buckets.
-    private let latency: Mutex<LatencyRecorder?>
+    private let latency: SpinLock<LatencyRecorder?>
     /// Zero values recorded and not yet in the histogram: the usual backlog wait (a connection
     /// was free) costs one atomic add, and is folded in whenever the histogram is read.
     private let zeros = Atomic<UInt64>(0)
@@ -16,7 +16,7 @@ final class StatsSeries: @unchecked Sendable {
     init(kind: StatsKind, labelValues: [String]) {
         self.kind = kind
         self.labelValues = labelValues
-        latency = Mutex(kind == .histogram ? LatencyRecorder() : nil)
+        latency = SpinLock(kind == .histogram ? LatencyRecorder() : nil)
     }
 
     /// Counters only go up: a negative delta is ignored. Histograms have no value to add to.

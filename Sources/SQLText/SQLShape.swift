@@ -15,6 +15,27 @@ public enum SQLShape {
     private static let masked: UInt8 = 0xFF
 
     public static func fingerprint(_ sql: UnsafeBufferPointer<UInt8>) -> UInt64? {
+        var count = 0
+        return scan(sql, recording: nil, capacity: 0, count: &count)
+    }
+
+    /// A masked value's place: `start..<end` in the text; a quoted string or a number.
+    struct MaskedValue {
+        var start: Int
+        var end: Int
+        var isString: Bool
+    }
+
+    /// The fingerprint, and the masked values in `recording` (the first `capacity` of them;
+    /// `count` says how many there were).
+    static func fingerprint(_ sql: UnsafeBufferPointer<UInt8>, recording: UnsafeMutablePointer<MaskedValue>, capacity: Int,
+                            count: inout Int) -> UInt64? {
+        scan(sql, recording: recording, capacity: capacity, count: &count)
+    }
+
+    @inline(__always)
+    private static func scan(_ sql: UnsafeBufferPointer<UInt8>, recording: UnsafeMutablePointer<MaskedValue>?, capacity: Int,
+                             count: inout Int) -> UInt64? {
         let n = sql.count
         guard let base = sql.baseAddress else { return FNV1a().value }
         let special = specialBytes   // once: each access to a global checks its initialization
@@ -31,6 +52,10 @@ public enum SQLShape {
             switch b {
             case UInt8(ascii: "'"):
                 guard let end = closing(UInt8(ascii: "'"), in: sql, after: i) else { return nil }
+                if let recording {
+                    if count < capacity { recording[count] = MaskedValue(start: i, end: end + 1, isString: true) }
+                    count += 1
+                }
                 hash.add(run: base, from: run, to: i)
                 hash.add(masked)
                 i = end + 1
@@ -41,16 +66,15 @@ public enum SQLShape {
                 guard let end = closing(b, in: sql, after: i) else { return nil }
                 i = end + 1
             case UInt8(ascii: "0")...UInt8(ascii: "9"):
-                var end = i + 1
-                while end < n && ASCII.isDigit(base[end]) { end += 1 }
-                if end < n && base[end] == UInt8(ascii: ".") {
-                    end += 1
-                    while end < n && ASCII.isDigit(base[end]) { end += 1 }
-                }
+                let end = numberEnd(base, n, from: i)
                 let previous = i > 0 ? base[i - 1] : UInt8(ascii: " ")
                 let standsAlone = !ASCII.isIdentifier(previous) && previous != UInt8(ascii: ".") && previous != UInt8(ascii: "@")
                     && (end == n || (!ASCII.isIdentifier(base[end]) && base[end] != UInt8(ascii: ".")))
                 if standsAlone {
+                    if let recording {
+                        if count < capacity { recording[count] = MaskedValue(start: i, end: end, isString: false) }
+                        count += 1
+                    }
                     hash.add(run: base, from: run, to: i)
                     hash.add(masked)
                     run = end
@@ -117,9 +141,21 @@ public enum SQLShape {
         return ((from22 & ~from3A) | backtick) & ~word
     }
 
+    /// Where the number whose first digit is at `start` ends: digits, then a `.` and digits.
+    @inline(__always)
+    static func numberEnd(_ base: UnsafePointer<UInt8>, _ n: Int, from start: Int) -> Int {
+        var end = start + 1
+        while end < n && ASCII.isDigit(base[end]) { end += 1 }
+        if end < n && base[end] == UInt8(ascii: ".") {
+            end += 1
+            while end < n && ASCII.isDigit(base[end]) { end += 1 }
+        }
+        return end
+    }
+
     /// The index of the quote that closes the one at `start` (a doubled quote is part of the
     /// text); nil when there is none or a backslash comes first.
-    private static func closing(_ quote: UInt8, in sql: UnsafeBufferPointer<UInt8>, after start: Int) -> Int? {
+    static func closing(_ quote: UInt8, in sql: UnsafeBufferPointer<UInt8>, after start: Int) -> Int? {
         var j = start + 1
         while j < sql.count {
             let c = sql[j]

@@ -869,10 +869,11 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
                 let elapsed = UInt64(max((NIODeadline.now() - startedAt).nanoseconds, 0))
                 let failed = summary.isError
                 connection.state?.recordQuery(nanoseconds: elapsed, failed: failed)
-                if current?.sql != nil, server.metrics != nil {
+                // Moved out, not copied: the buffer is not needed after this (one retain fewer).
+                if let sql = current?.sql.take() {
                     if statsKeysStale { resolveStatsKeys() }
                     // Through the scope when there is one: two pointers, no reference count touched.
-                    current?.sql?.withUnsafeReadableBytes { payload in
+                    sql.withUnsafeReadableBytes { payload in
                         if let digestScope {
                             guard let sql = FunnelMetrics.sql(payload) else { return }
                             digestScope.record(sql, nanoseconds: elapsed, rowsSent: summary.rowCount,

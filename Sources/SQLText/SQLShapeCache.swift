@@ -8,7 +8,8 @@
 /// is looked up by its first `keyLength` bytes (their hash picks the group and is compared
 /// first), so only statements whose first value comes after those bytes are kept: with a value
 /// among them, every value would make a key of its own. Those, statements longer than
-/// `maxLength` bytes and ones with more than `maxValues` values are fingerprinted each time.
+/// `maxLength` bytes and ones with more than `maxValues` values are fingerprinted each time. A
+/// group that keeps missing (more shapes share its keys than it holds) stops comparing for a while.
 public struct SQLShapeCache {
     public static let keyLength = 24
     public static let maxLength = 200
@@ -26,6 +27,13 @@ public struct SQLShapeCache {
     private static let valuesOffset = 20
     private static let bytesOffset = 56
     private static let replacementOffset = groups * ways * slotSize   // one byte per group: the next way
+    /// One byte per group: the misses in a row there. Past `bypassAfter` the group is mostly
+    /// missing (more shapes share its keys than it holds, or its statements cannot be kept) and
+    /// comparing would only add to the scan: its statements are scanned as without a cache, and
+    /// one in `retryEvery` looks again.
+    private static let missesOffset = replacementOffset + groups
+    private static let bypassAfter: UInt8 = 16
+    private static let retryEvery: UInt8 = 32
 
     public let storage: UnsafeMutableRawPointer
 
@@ -33,7 +41,7 @@ public struct SQLShapeCache {
     public init(_ storage: UnsafeMutableRawPointer) { self.storage = storage }
 
     public static func allocate() -> SQLShapeCache {
-        let bytes = replacementOffset + groups
+        let bytes = missesOffset + groups
         let storage = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 16)
         storage.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
         return SQLShapeCache(storage)
@@ -47,7 +55,19 @@ public struct SQLShapeCache {
         guard n >= Self.keyLength, n <= Self.maxLength, let text = sql.baseAddress else { return SQLShape.fingerprint(sql) }
         let key = Self.key(UnsafeRawPointer(text))
         let group = Int(truncatingIfNeeded: key >> 59)
-        return kept(text, n, key: key, group: group) ?? miss(sql, key: key, group: group)
+        let misses = storage + Self.missesOffset + group
+        let inARow = misses.load(as: UInt8.self)
+        if inARow >= Self.bypassAfter {
+            let next = inARow &+ 1
+            misses.storeBytes(of: next == Self.bypassAfter &+ Self.retryEvery ? Self.bypassAfter &- 1 : next, as: UInt8.self)
+            return SQLShape.fingerprint(sql)
+        }
+        if let shape = kept(text, n, key: key, group: group) {
+            misses.storeBytes(of: 0, as: UInt8.self)
+            return shape
+        }
+        misses.storeBytes(of: inARow &+ 1, as: UInt8.self)
+        return miss(sql, key: key, group: group)
     }
 
     /// The fingerprint of a kept statement of this one's shape; nil when none is kept.

@@ -9,9 +9,9 @@ final class SQLShapeCacheTests: XCTestCase {
     override func setUp() { cache = SQLShapeCache.allocate() }
     override func tearDown() { cache.deallocate() }
 
-    private func plain(_ sql: [UInt8]) -> UInt64? { sql.withUnsafeBufferPointer { SQLShape.fingerprint($0) } }
-    private func cached(_ sql: [UInt8]) -> UInt64? { sql.withUnsafeBufferPointer { cache.fingerprint($0) } }
-    private func kept(_ sql: [UInt8]) -> UInt64? { sql.withUnsafeBufferPointer { cache.kept($0) } }
+    func plain(_ sql: [UInt8]) -> UInt64? { sql.withUnsafeBufferPointer { SQLShape.fingerprint($0) } }
+    func cached(_ sql: [UInt8]) -> UInt64? { sql.withUnsafeBufferPointer { cache.fingerprint($0) } }
+    func kept(_ sql: [UInt8]) -> UInt64? { sql.withUnsafeBufferPointer { cache.kept($0) } }
 
     /// Statements with `#` where a number goes and `$` where a quoted string goes.
     private static let templates = [
@@ -122,6 +122,26 @@ final class SQLShapeCacheTests: XCTestCase {
                 XCTAssertEqual(cached(sql), plain(sql))
             }
         }
+    }
+}
+
+extension SQLShapeCacheTests {
+    /// 64 shapes whose first 24 bytes are the same share one group of 4: it keeps missing, stops
+    /// comparing, and still tries again now and then, so a shape that comes back is found.
+    func testAGroupThatKeepsMissingStopsComparingThenTriesAgain() {
+        func sql(_ column: Int, _ value: Int) -> [UInt8] { Array("SELECT id, name, email FROM users WHERE col\(column) = \(value)".utf8) }
+        for round in 0..<4 {
+            for column in 0..<64 {
+                XCTAssertEqual(cached(sql(column, round)), plain(sql(column, round)))
+            }
+        }
+        var found = false
+        for value in 0..<80 {
+            XCTAssertEqual(cached(sql(7, value)), plain(sql(7, value)))
+            if kept(sql(7, 1000)) != nil { found = true }
+        }
+        XCTAssertTrue(found, "the shape that came back was kept again")
+        XCTAssertEqual(kept(sql(7, 1000)), plain(sql(7, 1000)))
     }
 }
 

@@ -105,6 +105,16 @@ final class ReadQueryTests: XCTestCase {
         XCTAssertTrue(harness.log.contains { $0.contains("exec_error.lua:3: attempt to index") }, "\(harness.log)")
     }
 
+    /// A script whose read_query answers every query with an ERR carrying `answer`.
+    private static func writeScript(answering answer: String, to file: URL) throws {
+        try """
+        function read_query(packet)
+            proxy.response = { type = proxy.MYSQLD_PACKET_ERR, errmsg = "\(answer)" }
+            return proxy.PROXY_SEND_RESULT
+        end
+        """.write(to: file, atomically: true, encoding: .utf8)
+    }
+
     func testHookErrorForwardsTheQuery() throws {
         let harness = try ScriptingHarness(fixture: "hook_error.lua")
         let outcome = harness.connect().readQuery("SELECT 1")
@@ -116,14 +126,7 @@ final class ReadQueryTests: XCTestCase {
     func testReloadWhenTheFileChanges() throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("reload-\(UUID()).lua")
         defer { try? FileManager.default.removeItem(at: file) }
-        func write(_ answer: String) throws {
-            try """
-            function read_query(packet)
-                proxy.response = { type = proxy.MYSQLD_PACKET_ERR, errmsg = "\(answer)" }
-                return proxy.PROXY_SEND_RESULT
-            end
-            """.write(to: file, atomically: true, encoding: .utf8)
-        }
+        func write(_ answer: String) throws { try Self.writeScript(answering: answer, to: file) }
         try write("first")
         let harness = try ScriptingHarness(script: file.path, checkInterval: 0)
         let conn = harness.connect()
@@ -139,14 +142,7 @@ final class ReadQueryTests: XCTestCase {
     func testHooksPresentChecksTheVersionForTheCallThatFollows() throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("checked-\(UUID()).lua")
         defer { try? FileManager.default.removeItem(at: file) }
-        func write(_ answer: String) throws {
-            try """
-            function read_query(packet)
-                proxy.response = { type = proxy.MYSQLD_PACKET_ERR, errmsg = "\(answer)" }
-                return proxy.PROXY_SEND_RESULT
-            end
-            """.write(to: file, atomically: true, encoding: .utf8)
-        }
+        func write(_ answer: String) throws { try Self.writeScript(answering: answer, to: file) }
         try write("first")
         let harness = try ScriptingHarness(script: file.path, checkInterval: 0)
         let conn = harness.connect()

@@ -283,8 +283,8 @@ extension ConnectionPool {
                 continue
             }
             if let idle = idleConnection(for: waiter) {
-                // Under pressure the connection may go to a request just behind on its own loop.
-                let taker = sameAffinityWaiter(behind: index, of: waiter, for: idle, in: items) ?? waiter
+                // Under pressure the connection may go to the oldest request of its own loop instead.
+                let taker = sameAffinityWaiter(of: waiter, for: idle, user: user, now: now) ?? waiter
                 handOver(taker, idle, now: now, into: &actions)
                 return true
             }
@@ -295,31 +295,29 @@ extension ConnectionPool {
         return evictForFirstBlocked(of: user, fairShareOnly: true, now: now, into: &actions)
     }
 
-    /// How many places a request may be passed by one of the same user that can take the idle
-    /// connection on its own affinity (event loop).
-    static let affinityWindow = 3
+    /// How much later than the oldest request one that passes it may have arrived: this, or a
+    /// quarter of what the oldest one has waited so far, whichever is more.
+    public static let affinitySkew = PoolDuration.milliseconds(1)
 
     /// Under pressure a connection coming back goes to the oldest request, usually on another
     /// event loop than the connection's (a thread hop for every packet of that transaction).
-    /// When the oldest one would get a connection of another affinity, a request at most
-    /// `affinityWindow` places behind it that wants the same pool and database and has the
-    /// connection's affinity takes it instead; the oldest one keeps its place for the next.
-    /// Returns nil when that does not apply.
-    private func sameAffinityWaiter(behind index: Int, of waiter: Waiter, for connection: ConnectionRecord,
-                                    in items: [Waiter]) -> Waiter? {
-        guard let wanted = waiter.affinity, let affinity = connection.affinity, affinity != wanted else { return nil }
-        var passed = 0
-        var next = index + 1
-        while next < items.count, passed < Self.affinityWindow {
-            let other = items[next]
-            next += 1
-            guard other.isWaiting else { continue }
-            passed += 1
-            if other.affinity == affinity, other.database == waiter.database, other.backends == waiter.backends {
-                return other
-            }
-        }
-        return nil
+    /// When the oldest one would get a connection of another affinity, the oldest request with
+    /// the connection's affinity takes it instead if it wants the same pool and database and
+    /// arrived soon after (`affinitySkew`, or a quarter of the oldest one's wait); the oldest one
+    /// keeps its place for the next. Each loop queues its clients' requests in runs, one per
+    /// batch of reads, so the other loop's oldest request is often dozens of places behind.
+    /// The skew bounds what passing costs: only requests that arrived within a quarter of a
+    /// request's wait after it can go first, so while requests arrive no faster than they are
+    /// served, one waits at most about a third longer than in strict order, however the
+    /// connections are spread over the loops. Returns nil when that does not apply.
+    private func sameAffinityWaiter(of waiter: Waiter, for connection: ConnectionRecord, user: UserRecord,
+                                    now: PoolInstant) -> Waiter? {
+        guard let wanted = waiter.affinity, let affinity = connection.affinity, affinity != wanted,
+              let other = user.queue.oldestWaiting(affinity: affinity),
+              other.database == waiter.database, other.backends == waiter.backends else { return nil }
+        let waited = now.duration(since: waiter.enqueuedAt).nanoseconds
+        guard other.enqueuedAt <= waiter.enqueuedAt + max(Self.affinitySkew, .nanoseconds(waited / 4)) else { return nil }
+        return other
     }
 
     /// After the rounds nobody can use the idle connections left: blocked requests may close them.

@@ -11,6 +11,8 @@ public struct BackendID: Hashable, Sendable, Comparable, ExpressibleByStringLite
     public init(stringLiteral value: String) { self.init(value) }
     public static func == (lhs: BackendID, rhs: BackendID) -> Bool { lhs.nameHash == rhs.nameHash && lhs.name == rhs.name }
     public func hash(into hasher: inout Hasher) { hasher.combine(nameHash) }
+    /// What dictionaries hash: the name's hash, folded with the seed (see `foldedHash`).
+    public func _rawHashValue(seed: Int) -> Int { foldedHash(UInt64(UInt(bitPattern: nameHash)), seed: seed) }
     public static func < (lhs: BackendID, rhs: BackendID) -> Bool { lhs.name < rhs.name }
     public var description: String { name }
 }
@@ -23,15 +25,7 @@ public struct ConnectionID: Hashable, Sendable, Comparable, CustomStringConverti
     public var description: String { "conn#\(rawValue)" }
 
     public func hash(into hasher: inout Hasher) { hasher.combine(rawValue) }
-
-    /// What dictionaries hash. Two of them are looked up by connection for every statement, and
-    /// SipHash costs about 200 instructions for one word. The ids are the pool's own sequence
-    /// numbers, which no client chooses, so a seeded multiply-and-fold spreads them well enough.
-    public func _rawHashValue(seed: Int) -> Int {
-        var h = (rawValue ^ UInt64(UInt(bitPattern: seed))) &* 0x9E37_79B9_7F4A_7C15
-        h ^= h >> 29
-        return Int(truncatingIfNeeded: h)
-    }
+    public func _rawHashValue(seed: Int) -> Int { foldedHash(rawValue, seed: seed) }
 }
 
 /// A client's request for a connection, numbered by the caller; unique among waiting requests.
@@ -40,6 +34,19 @@ public struct RequestID: Hashable, Sendable, ExpressibleByIntegerLiteral, Custom
     public init(_ rawValue: UInt64) { self.rawValue = rawValue }
     public init(integerLiteral value: UInt64) { self.rawValue = value }
     public var description: String { "req#\(rawValue)" }
+    public func hash(into hasher: inout Hasher) { hasher.combine(rawValue) }
+    public func _rawHashValue(seed: Int) -> Int { foldedHash(rawValue, seed: seed) }
+}
+
+/// What dictionaries keyed by a pool identifier hash. Backends, connections and requests are
+/// looked up several times per statement (seven times for a request that waits), and SipHash
+/// costs about 200 instructions for one word. No client chooses these values (connection and
+/// request numbers are sequences, a backend's name hash is SipHash of a name the operator gave),
+/// so a seeded multiply-and-fold spreads them well enough.
+func foldedHash(_ value: UInt64, seed: Int) -> Int {
+    var h = (value ^ UInt64(UInt(bitPattern: seed))) &* 0x9E37_79B9_7F4A_7C15
+    h ^= h >> 29
+    return Int(truncatingIfNeeded: h)
 }
 
 /// A backend connection is logged in as one user, so connections are pooled per (backend, user).

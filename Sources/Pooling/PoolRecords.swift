@@ -112,11 +112,27 @@ final class Waiter {
 struct WaitQueue {
     private(set) var items: [Waiter] = []
     private(set) var head = 0
+    /// Per affinity: no request of that affinity waits before this index (see `oldestWaiting(affinity:)`).
+    private var affinityCursors: [Int] = []
 
     mutating func append(_ waiter: Waiter) { items.append(waiter) }
 
     /// The oldest request still waiting (`tidy` keeps it at `head`).
     var oldestWaiting: Waiter? { head < items.count && items[head].isWaiting ? items[head] : nil }
+
+    /// The oldest request still waiting with this affinity. A request only ever stops waiting
+    /// and new ones are appended, so the cursor only moves forward until a compaction: the
+    /// look-up costs a constant on average however long the queue.
+    mutating func oldestWaiting(affinity: Int) -> Waiter? {
+        guard affinity >= 0 else { return nil }
+        if affinity >= affinityCursors.count {
+            affinityCursors.append(contentsOf: repeatElement(0, count: affinity + 1 - affinityCursors.count))
+        }
+        var index = max(affinityCursors[affinity], head)
+        while index < items.count, !(items[index].isWaiting && items[index].affinity == affinity) { index += 1 }
+        affinityCursors[affinity] = index
+        return index < items.count ? items[index] : nil
+    }
 
     /// Drop finished waiters from the front, and compact when mostly dead.
     mutating func tidy(live: Int) {
@@ -124,9 +140,11 @@ struct WaitQueue {
         if live == 0 {
             items.removeAll(keepingCapacity: items.count < 1024)
             head = 0
+            affinityCursors.removeAll(keepingCapacity: true)
         } else if items.count - head - live > max(32, live) || (head > 64 && head * 2 > items.count) {
             items.removeAll(where: { !$0.isWaiting })
             head = 0
+            affinityCursors.removeAll(keepingCapacity: true)
         }
     }
 }

@@ -56,31 +56,67 @@ final class AffinityTests: XCTestCase {
         XCTAssertEqual(leased(actions), shopOnOne)
     }
 
-    /// One connection (affinity 1), leased; then requests queue with these affinities and the
-    /// connection comes back: which request gets it.
-    private func servedAfterRelease(queued affinities: [Int?]) throws -> RequestID? {
+    /// One connection (affinity 1), leased; then requests queue with these affinities, one
+    /// every `spacing`, and the connection comes back (`later` after the last one arrived): which
+    /// request gets it.
+    private func servedAfterRelease(queued affinities: [Int?], spacing: PoolDuration = .zero,
+                                    later: PoolDuration = .zero) throws -> RequestID? {
         let pool = ConnectionPool()
         _ = try pool.addBackend("db", BackendConfiguration(maxConnections: 1), now: now)
         let connection = try idleConnection(pool, 100, affinity: 1)   // opened for request 100, which holds it
+        var arrival = now
         for (i, affinity) in affinities.enumerated() {
-            let actions = try pool.acquire(RequestID(UInt64(i + 1)), user: "app", database: nil, backends: ["db"], now: now,
+            arrival = now + .nanoseconds(UInt64(i) * spacing.nanoseconds)
+            let actions = try pool.acquire(RequestID(UInt64(i + 1)), user: "app", database: nil, backends: ["db"], now: arrival,
                                            affinity: affinity)
             XCTAssertTrue(actions.isEmpty, "\(actions)")
         }
-        let released = try pool.release(connection, now: now)
+        let released = try pool.release(connection, now: arrival + later)
         XCTAssertTrue(pool.checkInvariants().isEmpty)
         if case .handOver(let request, _)? = released.first { return request }
         return nil
     }
 
-    func testUnderPressureARequestOnTheConnectionsLoopMayPassAFew() throws {
+    func testUnderPressureARequestOnTheConnectionsLoopMayPassOthers() throws {
         XCTAssertEqual(try servedAfterRelease(queued: [0, 0, 1]), RequestID(3))
-        XCTAssertEqual(try servedAfterRelease(queued: [0, 0, 0, 1]), RequestID(4))
+        // A loop queues its clients' requests in runs (one per batch of reads): a run is passed whole.
+        let run = Array(repeating: 0, count: 300)
+        XCTAssertEqual(try servedAfterRelease(queued: run + [1, 1]), RequestID(UInt64(run.count + 1)))
+        XCTAssertEqual(try servedAfterRelease(queued: [0, 1], spacing: ConnectionPool.affinitySkew), RequestID(2))
+        // The oldest one has waited 12 ms: one that came 3 ms after it (a quarter) may still pass it.
+        XCTAssertEqual(try servedAfterRelease(queued: [0, 1], spacing: .milliseconds(3), later: .milliseconds(9)), RequestID(2))
     }
 
-    func testNoRequestIsPassedByMoreThanTheWindow() throws {
-        XCTAssertEqual(try servedAfterRelease(queued: [0, 0, 0, 0, 1]), RequestID(1))
+    func testNoRequestIsPassedByOneThatArrivedMuchLater() throws {
+        let skew = ConnectionPool.affinitySkew.nanoseconds
+        XCTAssertEqual(try servedAfterRelease(queued: [0, 1], spacing: .nanoseconds(skew + 1)), RequestID(1))
+        XCTAssertEqual(try servedAfterRelease(queued: [0, 0, 0, 1], spacing: .nanoseconds(skew / 2)), RequestID(1))
+        XCTAssertEqual(try servedAfterRelease(queued: [0, 1], spacing: .milliseconds(3), later: .milliseconds(8)), RequestID(1))
         XCTAssertEqual(try servedAfterRelease(queued: [1, 0]), RequestID(1))
         XCTAssertEqual(try servedAfterRelease(queued: [nil, 1]), RequestID(1))   // no affinity: plain FIFO
+    }
+
+    /// Requests of each loop in turn, connections of loop 1 coming back one after the other:
+    /// each goes to the oldest request of loop 1 still waiting, then, with none left, to the oldest.
+    func testSuccessiveConnectionsGoToTheirLoopsRequestsInOrder() throws {
+        let pool = ConnectionPool()
+        _ = try pool.addBackend("db", BackendConfiguration(maxConnections: 2), now: now)
+        let first = try idleConnection(pool, 100, affinity: 1)
+        let second = try idleConnection(pool, 101, affinity: 1)
+        for (i, affinity) in [0, 1, 0, 1].enumerated() {
+            XCTAssertTrue(try pool.acquire(RequestID(UInt64(i + 1)), user: "app", database: nil, backends: ["db"], now: now,
+                                           affinity: affinity).isEmpty)
+        }
+        func servedBy(_ connection: ConnectionID) throws -> RequestID? {
+            let released = try pool.release(connection, now: now)
+            XCTAssertTrue(pool.checkInvariants().isEmpty)
+            if case .handOver(let request, _)? = released.first { return request }
+            return nil
+        }
+        XCTAssertEqual(try servedBy(first), RequestID(2))
+        XCTAssertEqual(try servedBy(second), RequestID(4))
+        XCTAssertEqual(try servedBy(first), RequestID(1))
+        XCTAssertEqual(try servedBy(second), RequestID(3))
+        XCTAssertNil(try servedBy(first))
     }
 }

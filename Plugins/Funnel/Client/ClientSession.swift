@@ -729,6 +729,14 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
                 .write(into: &payload, capabilities: capabilities)
             channel.writeAndFlush(channel.allocator.mysqlFrame(MySQLPacket(sequenceID: sequenceID, payload: payload)), promise: nil)
         } else if capabilities.contains(.sessionTrack) || packet.payload.getInteger(at: packet.payload.readerIndex, as: UInt8.self) != OKPacket.header {
+            guard eventLoop.inEventLoop else {
+                // A connection of another loop: the last chunk and the command's end in one task
+                // (the chunk then goes out through the direct writer, not NIO's queue).
+                return eventLoop.execute {
+                    self.toClient(bytes, flush: true)
+                    self.finishCommand(summary)
+                }
+            }
             toClient(bytes, flush: true)
         } else {
             // The final OK goes out without the session-state block this client cannot parse.

@@ -12,7 +12,7 @@ final class StatsPlugin: ChassisPlugin {
             .init("address", .string, default: "127.0.0.1:9104",
                   help: "host:port of the HTTP endpoint (/metrics, /stats.json); empty: no HTTP server."),
             .init("max-digests", .int, default: "1000",
-                  help: "Query digests kept; beyond it the least recently seen is evicted (about 25 KB each)."),
+                  help: "Query digests kept; beyond it one not seen lately is evicted (about 25 KB each)."),
         ])
 
     private let context: PluginContext

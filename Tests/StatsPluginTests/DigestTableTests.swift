@@ -35,7 +35,7 @@ final class DigestTableTests: XCTestCase {
         XCTAssertEqual(app.database, "shop")
     }
 
-    func testTheLeastRecentlySeenIsEvicted() {
+    func testTheEntryNotSeenLatelyIsEvicted() {
         let table = DigestTable(capacity: 3)
         record(table, "SELECT a FROM t")
         record(table, "SELECT b FROM t")
@@ -50,6 +50,24 @@ final class DigestTableTests: XCTestCase {
         XCTAssertEqual(table.evictions, 3)
         XCTAssertEqual(table.samples().map(\.text), ["SELECT f FROM t", "SELECT e FROM t", "SELECT d FROM t"])
         XCTAssertEqual(table.count, 3)
+    }
+
+    /// Half the table is hit again and again while new shapes keep arriving: those stay, the new
+    /// ones take turns in the other half, and each eviction looks at two slots on average, not
+    /// at the whole table.
+    func testDigestsSeenAgainAndAgainSurviveAChurnOfNewOnes() {
+        let table = DigestTable(capacity: 64)
+        let hot = (0..<32).map { "SELECT h\($0) FROM t" }
+        for sql in hot { record(table, sql) }
+        for i in 0..<2_000 {
+            record(table, "SELECT n\(i) FROM t")
+            if i % 4 == 3 { for sql in hot { record(table, sql) } }
+        }
+        let kept = Set(table.samples().map(\.text))
+        XCTAssertTrue(Set(hot).isSubset(of: kept), "\(Set(hot).subtracting(kept).sorted())")
+        XCTAssertEqual(table.count, 64)
+        XCTAssertEqual(table.evictions, 2_000 - 32)
+        XCTAssertLessThan(table.evictionSteps, 3 * table.evictions + 64)
     }
 
     func testAnEvictedShapeComesBackAsANewEntry() {

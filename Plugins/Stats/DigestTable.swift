@@ -3,9 +3,9 @@ import SQLText
 import Synchronization
 
 /// Per-query-digest figures, keyed by (normalized text, user, database), bounded: when full, a
-/// digest not seen lately (CLOCK, see `insert`) makes room and the eviction is counted. A query whose shape was
-/// seen costs one fingerprint pass, one lock and one lookup of a word; a new shape is normalized
-/// outside the lock.
+/// digest not seen lately (CLOCK, see `insert`) makes room and the eviction is counted. A query
+/// whose shape was seen costs one fingerprint pass, one lock and one lookup of a word; a new
+/// shape is normalized outside the lock.
 final class DigestTable: @unchecked Sendable {
     /// User and database by hash, so a hit makes no String.
     struct Key: Hashable {

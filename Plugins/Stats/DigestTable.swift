@@ -52,7 +52,7 @@ final class DigestTable: @unchecked Sendable {
         /// a shape seen before skips normalizing and the three-word key. A direct-mapped cache
         /// (the word is already well mixed): a collision only costs one more normalization.
         var seen: [Seen]
-        /// The order records came in, for "seen least recently" (a counter, not the clock).
+        /// The order records came in, for "seen since" in the eviction (a counter, not the clock).
         var tick: UInt64 = 0
         /// The slot the eviction hand looks at next, and how many slots it has looked at.
         var hand = 0

@@ -127,7 +127,7 @@ final class StatsStore: @unchecked Sendable {
             for collector in c.list { collector.body(sink) }
         }
         samples += sink.samples
-        samples.append(StatsSample(name: "stats_digest_evictions", help: "Query digests dropped to make room (least recently seen first).",
+        samples.append(StatsSample(name: "stats_digest_evictions", help: "Query digests dropped to make room (ones not seen lately first).",
                                    kind: .counter, labelNames: [], labelValues: [], value: Double(digests.evictions), latency: nil))
         samples.append(StatsSample(name: "stats_digests", help: "Query digests held now.", kind: .gauge, labelNames: [],
                                    labelValues: [], value: Double(digests.count), latency: nil))

@@ -94,6 +94,10 @@ final class BackendHandler: ChannelInboundHandler {
         }
         do {
             while true {
+                if case .relaying = state, let bulk = forwardResultBulk(&buffer) {
+                    relayedSequenceID = bulk
+                    chunkEnd = buffer.readerIndex
+                }
                 let packetStart = buffer.readerIndex
                 guard let packet = try decoder.decode(buffer: &buffer) else { break }
                 if case .relaying(let sink) = state {
@@ -112,6 +116,17 @@ final class BackendHandler: ChannelInboundHandler {
         }
         relayChunk()
         remainder.keep(buffer, allocator: context.channel.allocator)
+    }
+
+    /// The column definitions and rows at the start of `buffer`, walked without cutting them
+    /// into packets (they join the current chunk as they are): the sequence id of the last.
+    private func forwardResultBulk(_ buffer: inout ByteBuffer) -> UInt8? {
+        let maximumLength = decoder.maximumLogicalPacketSize
+        guard let bulk = buffer.withUnsafeReadableBytes({ machine.forwardResultBulk($0, maximumLength: maximumLength) }) else {
+            return nil
+        }
+        buffer.moveReaderIndex(forwardBy: bulk.count)
+        return bulk.lastSequenceID
     }
 
     /// One packet of a relayed response: it joins the current chunk, which goes to the sink

@@ -158,6 +158,64 @@ public struct CommandResponseStateMachine: Sendable {
         return .forward
     }
 
+    /// `backendPacket` for the bulk of a result set, straight from the wire: the column
+    /// definitions and rows, which need nothing but their header and first byte. Walks the whole
+    /// packets at the start of `wire` (headers included) while each is such a packet, treats
+    /// them as forwarded, and returns how many bytes they take and the last one's sequence id.
+    /// It stops, leaving the machine as the packets before left it, at anything else (the
+    /// terminator, an error, a split packet, a wrong sequence id): give that one to
+    /// `backendPacket`, which decides on it as usual.
+    ///
+    /// A relay walks a result of 100 rows in about 20 instructions a row, instead of cutting
+    /// and interpreting each packet.
+    public mutating func forwardResultBulk(_ wire: UnsafeRawBufferPointer,
+                                           maximumLength: Int) -> (count: Int, lastSequenceID: UInt8)? {
+        guard !backendPacketContinues, var expected = expectedSequenceID else { return nil }
+        let terminatorLimit = deprecatesEOF ? MySQLPacket.maximumPayloadLength : EOFPacket.maximumPayloadLength
+        let lengthLimit = min(maximumLength, MySQLPacket.maximumPayloadLength - 1)   // whole, allowed packets
+        var offset = 0
+        /// The length of the whole, allowed packet at `offset` with the expected sequence id.
+        func nextPacket() -> Int? {
+            guard wire.count - offset >= MySQLPacket.headerLength else { return nil }
+            let length = Int(wire[offset]) | Int(wire[offset + 1]) << 8 | Int(wire[offset + 2]) << 16
+            guard length <= lengthLimit, wire[offset + 3] == expected,
+                  wire.count - offset - MySQLPacket.headerLength >= length else { return nil }
+            return length
+        }
+        walk: while let length = nextPacket() {
+            switch state {
+            case .columnDefinitions(let remaining, let resultProtocol):
+                if remaining > 1 {
+                    state = .columnDefinitions(remaining: remaining - 1, resultProtocol)
+                } else {
+                    endColumnDefinitions(resultProtocol)
+                }
+                offset += MySQLPacket.headerLength + length
+                expected &+= 1
+            case .rows(let resultProtocol):
+                // Rows come in runs: count them in a local, and store once.
+                var rows: UInt64 = 0
+                var length = length
+                while true {
+                    let first = length > 0 ? wire[offset + MySQLPacket.headerLength] : nil
+                    if first == ERRPacket.header || (first == EOFPacket.header && length < terminatorLimit) { break }
+                    if resultProtocol == .binary, first != BinaryRow.header { break }
+                    rows += 1
+                    offset += MySQLPacket.headerLength + length
+                    expected &+= 1
+                    guard let next = nextPacket() else { break }
+                    length = next
+                }
+                summary.rowCount += rows
+                break walk
+            default:
+                break walk
+            }
+        }
+        expectedSequenceID = expected
+        return offset == 0 ? nil : (offset, expected &- 1)
+    }
+
     /// Call for every physical packet the client sends after `.needClientData`.
     public mutating func clientPacket(_ packet: MySQLPacket) throws -> ClientAction {
         guard state == .localInfileData || state == .authenticationClient else {

@@ -20,7 +20,7 @@ extension ConnectionPool {
     }
 
     func poolRecord(_ backend: BackendRecord, _ user: UserRecord) -> PoolRecord {
-        if let pool = backend.pools[user.name] { return pool }
+        if let pool = user.pools[backend.id] { return pool }
         let pool = PoolRecord(backend: backend, user: user)
         backend.pools[user.name] = pool
         user.pools[backend.id] = pool
@@ -43,7 +43,7 @@ extension ConnectionPool {
             }
             return nil
         case .any:
-            return firstCandidate(selection) { $0.pools[user.name].flatMap { pickIdle($0, for: database, affinity: affinity) } }
+            return firstCandidate(selection) { user.pools[$0.id].flatMap { pickIdle($0, for: database, affinity: affinity) } }
         }
     }
 
@@ -195,8 +195,9 @@ extension ConnectionPool {
     /// The idle connection `waiter` would get now, if any.
     func idleConnection(for waiter: Waiter) -> ConnectionRecord? {
         if isDatabaseFull(waiter.database) { return nil }
-        let name = waiter.user.name
-        return firstCandidate(waiter.backends, { $0.pools[name].flatMap { pickIdle($0, for: waiter.database, affinity: waiter.affinity) } })
+        // Through the user's pools: a backend id hashes in a few instructions, a user name in 200.
+        let pools = waiter.user.pools
+        return firstCandidate(waiter.backends, { pools[$0.id].flatMap { pickIdle($0, for: waiter.database, affinity: waiter.affinity) } })
     }
 
     /// Try to move a waiting request forward: hand it an idle connection, let it adopt a connect
@@ -205,13 +206,12 @@ extension ConnectionPool {
     func serve(_ waiter: Waiter, mayOpen: Bool, idleChecked: Bool = false, now: PoolInstant,
                into actions: inout PoolActions) -> Bool {
         if isDatabaseFull(waiter.database) { return false }
-        let name = waiter.user.name
         if !idleChecked, let connection = idleConnection(for: waiter) {
             handOver(waiter, connection, now: now, into: &actions)
             return true
         }
         guard waiter.pending == nil else { return false }
-        if let orphan = firstCandidate(waiter.backends, { $0.pools[name]?.connecting.first { $0.openedFor == nil } }) {
+        if let orphan = firstCandidate(waiter.backends, { waiter.user.pools[$0.id]?.connecting.first { $0.openedFor == nil } }) {
             orphan.openedFor = waiter
             waiter.pending = orphan
             return true
@@ -373,7 +373,7 @@ extension ConnectionPool {
                 guard pool.user !== user else { return }
                 let mine: Int, theirs: Int
                 if blockers.contains(.backend) {
-                    mine = backend.pools[user.name].map { held($0.counts) } ?? 0
+                    mine = user.pools[backend.id].map { held($0.counts) } ?? 0
                     theirs = held(pool.counts)
                 } else {
                     mine = held(user.counts)
@@ -386,7 +386,7 @@ extension ConnectionPool {
         }
         if blockers.contains(.backend) {
             if blockers.contains(.user) {
-                if !fairShareOnly, let pool = backend.pools[user.name] { consider(pool) }
+                if !fairShareOnly, let pool = user.pools[backend.id] { consider(pool) }
             } else {
                 for pool in backend.pools.values { consider(pool) }
             }

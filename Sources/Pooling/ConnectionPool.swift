@@ -83,7 +83,7 @@ public final class ConnectionPool {
         // room to open one); reuse elsewhere would undo the balancing.
         if case .preferred(let ids) = selection, ids.count > 1, let preferred = ids.first.flatMap({ backends[$0] }),
            preferred.isAvailable, !isDatabaseFull(database) {
-            if let connection = preferred.pools[userName].flatMap({ pickIdle($0, for: database, affinity: affinity) }) {
+            if let connection = user.pools[preferred.id].flatMap({ pickIdle($0, for: database, affinity: affinity) }) {
                 user.requests.servedImmediately += 1
                 requests.servedImmediately += 1
                 actions.append(.handOver(request, lease(connection, database: database, waited: .zero, now: now)))

@@ -556,8 +556,10 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
                                                  affinity: affinity) {
             let handOver = affinity.map { server.handOvers[$0] }
             return { result in
-                let take = { self.acquired(result, role: role, replayInsertID: replayInsertID) }
-                if let handOver { handOver.run(on: loop, take) } else { loop.execute(take) }
+                if handOver?.runInline(on: loop, { self.acquired(result, role: role, replayInsertID: replayInsertID) }) == true {
+                    return
+                }
+                loop.execute { self.acquired(result, role: role, replayInsertID: replayInsertID) }
             }
         }
         switch outcome {

@@ -29,7 +29,13 @@ final class PoolCoordinator: @unchecked Sendable {
     private let pool: ConnectionPool
     private var connections: [ConnectionID: BackendConnection] = [:]
     private var closing: Set<ConnectionID> = []
-    private var waiters: [RequestID: Completion] = [:]
+    /// A bare closure kept in a dictionary, or returned through a generic such as `withLock`,
+    /// is wrapped in a reabstraction thunk each way: an allocation each time, three per waiting
+    /// statement. Inside a struct it keeps its own form.
+    private struct Waiting {
+        let complete: Completion
+    }
+    private var waiters: [RequestID: Waiting] = [:]
     private var parked: [RequestID: Parked] = [:]
     private var parkedOrder: [RequestID] = []
     private var nextRequest: UInt64 = 1
@@ -82,7 +88,7 @@ final class PoolCoordinator: @unchecked Sendable {
     func stop() {
         ticker?.cancel()
         let (all, waiting) = lock.withLock { () -> ([BackendConnection], [Completion]) in
-            let waiting = parked.values.map(\.completion) + waiters.values
+            let waiting = parked.values.map(\.completion) + waiters.values.map(\.complete)
             parked = [:]
             parkedOrder = []
             waiters = [:]
@@ -266,7 +272,7 @@ final class PoolCoordinator: @unchecked Sendable {
                let connection = connections[lease.connection] {
                 return (request, .served(connection, lease))
             }
-            waiters[request] = completion()
+            waiters[request] = Waiting(complete: completion())
             return (request, .queued(actions))
         }
         switch submission {
@@ -381,7 +387,7 @@ final class PoolCoordinator: @unchecked Sendable {
             let action = actions[index]
             switch action {
             case .handOver(let request, let lease):
-                let (waiter, connection) = lock.withLock { () -> (Completion?, BackendConnection?) in
+                let (waiter, connection) = lock.withLock { () -> (Waiting?, BackendConnection?) in
                     (waiters.removeValue(forKey: request), connections[lease.connection])
                 }
                 guard let connection else { continue }
@@ -390,11 +396,11 @@ final class PoolCoordinator: @unchecked Sendable {
                     continue
                 }
                 publishAcquire(lease, connection)
-                waiter(.success((connection, lease)))
+                waiter.complete(.success((connection, lease)))
             case .fail(let request, let failure):
                 guard let waiter = lock.withLock({ waiters.removeValue(forKey: request) }) else { continue }
                 if case .timeout = failure { events.publishIfWanted(.backlogTimeout) { PoolErrors.describe(failure) } }
-                waiter(.failure(failure))
+                waiter.complete(.failure(failure))
             case .connect(let id, let backend, let user):
                 open(id, backend: backend, user: user)
             case .close(let id, _):

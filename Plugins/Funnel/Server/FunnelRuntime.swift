@@ -284,11 +284,14 @@ extension FunnelEvents {
 final class InlineHandOver {
     private var active = false
 
-    /// Runs `body` now when on `loop` and no hand-over is running inline on it, else as a task.
-    func run(on loop: EventLoop, _ body: @escaping () -> Void) {
-        guard loop.inEventLoop, !active else { return loop.execute(body) }
+    /// Runs `body` now when on `loop` and no hand-over is running inline on it; false when it
+    /// did not (the caller queues it as a task). Not escaping: no closure is allocated for the
+    /// hand-overs that run inline.
+    func runInline(on loop: EventLoop, _ body: () -> Void) -> Bool {
+        guard loop.inEventLoop, !active else { return false }
         active = true
         defer { active = false }
         body()
+        return true
     }
 }

@@ -78,7 +78,12 @@ final class BackendHandler: ChannelInboundHandler {
         decoder = MySQLPacketDecoder(maximumLogicalPacketSize: maxPacketSize)
     }
 
-    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        readRearm.attach(context)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) { readRearm.detach() }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var buffer = remainder.joined(with: unwrapInboundIn(data))
@@ -118,8 +123,9 @@ final class BackendHandler: ChannelInboundHandler {
         remainder.keep(buffer, allocator: context.channel.allocator)
     }
 
-    /// The column definitions and rows at the start of `buffer`, walked without cutting them
-    /// into packets (they join the current chunk as they are): the sequence id of the last.
+    /// The bulk of a result at the start of `buffer` (column count, definitions, their EOF,
+    /// rows), walked without cutting it into packets (it joins the current chunk as it is): the
+    /// sequence id of its last packet.
     private func forwardResultBulk(_ buffer: inout ByteBuffer) -> UInt8? {
         let maximumLength = decoder.maximumLogicalPacketSize
         guard let bulk = buffer.withUnsafeReadableBytes({ machine.forwardResultBulk($0, maximumLength: maximumLength) }) else {
@@ -228,7 +234,8 @@ final class BackendHandler: ChannelInboundHandler {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        if case .relaying(let sink) = state { sink.relayFlush() }
+        if case .relaying(let sink) = state { sink.relayFlush() }   // may pause reading
+        if !readingPaused { readRearm.rearm() }
         context.fireChannelReadComplete()
     }
 
@@ -296,6 +303,7 @@ final class BackendHandler: ChannelInboundHandler {
     // MARK: backpressure (on the channel's event loop)
 
     private var readingPaused = false
+    private var readRearm = DirectReadRearm()
 
     /// The client cannot take more yet: stop reading this connection.
     func pauseReading() {

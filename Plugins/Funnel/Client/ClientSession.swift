@@ -56,6 +56,7 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
     private var channel: Channel!
     /// Goes into the pipeline right before this handler (FunnelRuntime).
     let writer = DirectSocketWriter()
+    private var readRearm = DirectReadRearm()
     private(set) var eventLoop: EventLoop!
     private var phase = Phase.greeted
     /// Cuts the client's bytes into packets; `remainder` holds a packet that has not fully arrived.
@@ -179,6 +180,7 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
     func channelActive(context: ChannelHandlerContext) {
         self.context = context
         channel = context.channel
+        readRearm.attach(context)
         eventLoop = context.eventLoop
         affinity = server.coordinator.affinity(of: context.eventLoop)
         if resumed {
@@ -1028,9 +1030,17 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
         lastStatus = .autocommit
     }
 
+    /// The client's channel never pauses reading (a session has one command in flight and
+    /// queues what is pipelined behind it), so the next read is always wanted.
+    func channelReadComplete(context: ChannelHandlerContext) {
+        readRearm.rearm()
+        context.fireChannelReadComplete()
+    }
+
     // MARK: the end
 
     func channelInactive(context: ChannelHandlerContext) {
+        readRearm.detach()
         if case .parking = phase {
             // The client lives on in the parking lot; let go of the channel.
             self.context = nil

@@ -16,7 +16,10 @@ final class ScriptSource: @unchecked Sendable {
     private let intervalNanoseconds: UInt64
     private let lock = NSLock()
     private var version: Version
-    private var stamp: (seconds: Int, nanoseconds: Int, size: Int64)?
+    /// What stat(2) said at the last read. The inode is part of it: a file replaced by rename
+    /// (how editors and `write(atomically:)` save) within one tick of the file system's clock
+    /// and at the same size would otherwise look unchanged.
+    private var stamp: (inode: UInt64, seconds: Int, nanoseconds: Int, size: Int64)?
     // The standard library's atomics inline into the caller; ManagedAtomic's storage getter is a
     // call per load, and these are read before every hook call.
     private let generation = Atomic<UInt64>(0)
@@ -56,7 +59,7 @@ final class ScriptSource: @unchecked Sendable {
             }
             return
         }
-        let newStamp = (info.st_mtim.tv_sec, info.st_mtim.tv_nsec, Int64(info.st_size))
+        let newStamp = (UInt64(info.st_ino), info.st_mtim.tv_sec, info.st_mtim.tv_nsec, Int64(info.st_size))
         if let stamp, stamp == newStamp { return }
         stamp = newStamp
         if let data = FileManager.default.contents(atPath: path) {

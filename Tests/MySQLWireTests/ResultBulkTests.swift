@@ -159,7 +159,9 @@ final class ResultBulkTests: XCTestCase {
 
     func testNothingIsWalkedOutsideAResult() throws {
         var machine = CommandResponseStateMachine(capabilities: Self.withEOF)
-        let count = Response.wireOf(ByteBuffer(bytes: [1]), sequenceID: 1)
+        var result = Response(Self.withEOF)
+        result.raw(ByteBuffer(bytes: [1]))   // a column count
+        let count = result.wire
         XCTAssertNil(count.withUnsafeReadableBytes { machine.forwardResultBulk($0, maximumLength: 1 << 30) }, "idle")
         XCTAssertEqual(try machine.commandSent(query), .response)
         var ok = Response(Self.withEOF)
@@ -168,13 +170,5 @@ final class ResultBulkTests: XCTestCase {
                      "an OK instead of a result is interpreted")
         XCTAssertEqual(count.withUnsafeReadableBytes { machine.forwardResultBulk($0, maximumLength: 1 << 30) }?.count, 5,
                        "a result's column count is walked")
-    }
-}
-
-private extension Response {
-    static func wireOf(_ payload: ByteBuffer, sequenceID: UInt8) -> ByteBuffer {
-        var buffer = ByteBuffer()
-        buffer.writeMySQLPacket(MySQLPacket(sequenceID: sequenceID, payload: payload))
-        return buffer
     }
 }

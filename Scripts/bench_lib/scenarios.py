@@ -83,21 +83,27 @@ def alternate(items, flip):
     return list(reversed(items)) if flip else list(items)
 
 
+def flipped(rnd, step):
+    """Whether step (a workload within a round) runs its setups in reverse in round rnd. Every step
+    swaps its order from one round to the next, and neighbouring steps alternate within a round; a
+    flag toggled once per step would give each step the same order in every round whenever a round
+    has an even number of steps."""
+    return (rnd + step) % 2 == 1
+
+
 # ---------------------------------------------------------------------------------- 1. overhead
 
 def overhead(lab):
     tests = [POINT, READ_ONLY]
     thread_counts = [8, 64] if lab.quick else [8, 64, 256]
     lab.server()
-    runs, flip = [], False
+    runs = []
     for rnd in range(lab.rounds):
-        for test in tests:
-            for threads in thread_counts:
-                setups = [Setup("direct", lab.db.port), lab.haproxy(), lab.funnel(64, name="funnel")]
-                for s in alternate(setups, flip):
-                    r = lab.sysbench(f"s1 {short(test)} {threads}t {s.name} r{rnd + 1}", test, s, threads)
-                    runs.append(record(r, test=test, threads=threads, setup=s.name, round=rnd))
-                flip = not flip
+        for step, (test, threads) in enumerate((t, n) for t in tests for n in thread_counts):
+            setups = [Setup("direct", lab.db.port), lab.haproxy(), lab.funnel(64, name="funnel")]
+            for s in alternate(setups, flipped(rnd, step)):
+                r = lab.sysbench(f"s1 {short(test)} {threads}t {s.name} r{rnd + 1}", test, s, threads)
+                runs.append(record(r, test=test, threads=threads, setup=s.name, round=rnd))
     summary = summarize(runs, key=lambda r: (r["test"], r["threads"], r["setup"]),
                         baseline=lambda k: (k[0], k[1], "direct"))
     rows = []
@@ -141,15 +147,14 @@ def crowd(lab):
             return lab.haproxy()
         return lab.funnel(int(name.split()[-1].rstrip(")")), name=name)
 
-    runs, flip = [], False
+    runs = []
     for rnd in range(lab.rounds):
-        for server_args, plan in alternate(groups, rnd % 2 == 1):
+        for server_args, plan in alternate(groups, flipped(rnd, 0)):
             lab.server(server_args)
-            for name, threads in alternate(plan, flip):
+            for name, threads in alternate(plan, flipped(rnd, 0)):
                 s = setup_named(name)
                 r = lab.sysbench(f"s2 point_select {threads}t {name} r{rnd + 1}", POINT, s, threads, warmup=warmup)
                 runs.append(record(r, threads=threads, setup=name, round=rnd))
-            flip = not flip
     lab.server()
     summary = summarize(runs, key=lambda r: (r["setup"], r["threads"]), baseline=lambda k: ("direct", 8))
     order = [("direct", 8), ("funnel (pool 32)", 8), ("direct", n), ("direct, pool-of-threads", n), ("haproxy", n),

@@ -145,7 +145,10 @@ def write_markdown(path: pathlib.Path, sections: dict, meta: dict, plot_written:
         f"{', '.join(f'{k} {v}' for k, v in m['versions'].items())}.",
         "- Everything on 127.0.0.1: one throwaway MariaDB (`Scripts/mariadb`), haproxy in TCP mode, the chassis "
         "with the funnel in transaction mode (release build), sysbench as the load; tables: "
-        "4 x 10,000 rows.",
+        "4 x 10,000 rows. haproxy and the funnel run with their default threads (haproxy: one per core; "
+        "the funnel: half the cores, at least one). Every process is started in a session of its own, so "
+        "each is its own scheduler group (autogroup), as under a service manager; processes that share one "
+        "group schedule differently (docs/funnel.md, \"How many loops\").",
         "",
         "## How to rerun", "",
         "```sh",

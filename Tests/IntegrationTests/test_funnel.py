@@ -11,7 +11,7 @@ import mysql.connector
 import pymysql
 import pytest
 
-from conftest import connector_client, free_port, wait_for_port
+from conftest import connector_client, free_port, read_log, wait_for_port
 from mariadb import (APP_PASSWORD, APP_USER, HOST, OTHER_PASSWORD, OTHER_USER, PORT, RO_PASSWORD, RO_USER,
                      prepare_server, require_mariadb, root, server_connections, wait_until)
 
@@ -205,6 +205,20 @@ def test_session_state_pins_the_connection(start_funnel, pinning, check, expecte
         query(b, "SELECT 1")
         assert list(query(a, check)) == expected
         query(b, "COMMIT")
+
+
+@pytest.mark.parametrize("option, loops", [
+    ("--funnel-threads=0", max(1, len(os.sched_getaffinity(0)) // 2)),   # the default
+    ("--funnel-threads=3", 3),
+])
+def test_event_loops_default_to_half_the_cores(start_funnel, option, loops):
+    """A funnel sharing its cores with mysqld and the clients costs less CPU per query with fewer
+    loops (docs/funnel.md), so 0 means half the cores; a number given is taken as it is."""
+    f = start_funnel(option, "--log-level=info")
+    with f.connect() as c:
+        assert query(c, "SELECT 1") == ((1,),)
+    text = read_log(f.chassis)
+    assert f", {loops} event loop(s)" in text, text[-2000:]
 
 
 def test_read_only_user_refused_insert(start_funnel):

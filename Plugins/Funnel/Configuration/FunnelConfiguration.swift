@@ -104,13 +104,18 @@ struct FunnelConfiguration: Sendable {
             minIdlePerPool: int("min-idle-connections"),
             pingAfterIdle: try seconds("ping-after-idle"))
         connectTimeout = context.doubleOption("connect-timeout") ?? 5
-        threads = int("threads") > 0 ? int("threads") : System.coreCount
+        threads = int("threads") > 0 ? int("threads") : Self.defaultThreads(cores: System.coreCount)
         serverVersion = context.option("server-version") ?? "10.11.0-funnel"
         maxPacketSize = max(int("max-packet-size"), 1 << 20)
         queryDigests = context.option("query-digests") == nil ? true : context.boolOption("query-digests")
         clientParkAfter = context.doubleOption("client-park-after") ?? 10
         guard clientParkAfter >= 0 else { throw FunnelConfigurationError("client-park-after must be 0 (never) or more seconds") }
     }
+
+    /// Event loops when `threads` is 0: half the cores, at least one. The funnel mostly shares its
+    /// cores with mysqld or the clients; a loop then sleeps and wakes about once per statement, and
+    /// on 2 cores two such loops cost about a third more CPU per query than one (docs/funnel.md).
+    static func defaultThreads(cores: Int) -> Int { max(1, cores / 2) }
 
     /// backend-addresses (rw), read-only-backend-addresses (ro) and the backends table, in that order.
     private static func backendSpecs(context: OptionReader, defaultMax: Int) throws -> [BackendSpec] {

@@ -36,7 +36,7 @@ enum FunnelOptions {
         .init("backlog-timeout", .double, default: "10", help: "Seconds a request waits for a backend connection before ERR 9001."),
         .init("connect-timeout", .double, default: "5", help: "Seconds to open and log in a backend connection."),
         .init("client-park-after", .double, default: "10", help: "Seconds a client may idle (no transaction, nothing pinned) before it is parked outside the event loops, holding a few hundred bytes (0: never)."),
-        .init("threads", .int, default: "0", help: "Event-loop threads (0: one per core)."),
+        .init("threads", .int, default: "0", help: "Event-loop threads (0: half the cores, at least one)."),
         .init("server-version", .string, default: "10.11.0-funnel", help: "Version string clients see in the greeting (MariaDB style)."),
         .init("query-digests", .bool, default: "true", help: "Send every query's text to the stats plugin's digest table (when stats is loaded)."),
         .init("max-packet-size", .int, default: "1073741824", help: "Largest logical packet accepted from a client or backend (bytes)."),

@@ -102,7 +102,7 @@ final class FunnelRuntime: @unchecked Sendable {
         health.start()
         startParking()
         metrics?.startCollecting(self)
-        log(.info, "listening on \(configuration.address), backends \(configuration.backends.map { "\($0.address)(\($0.role.rawValue))" }.joined(separator: ", ")), pool mode \(configuration.defaultPoolMode.rawValue), balance \(configuration.balance.rawValue)")
+        log(.info, "listening on \(configuration.address), backends \(configuration.backends.map { "\($0.address)(\($0.role.rawValue))" }.joined(separator: ", ")), pool mode \(configuration.defaultPoolMode.rawValue), balance \(configuration.balance.rawValue), \(configuration.threads) event loop(s)")
     }
 
     func stop() {

@@ -195,9 +195,7 @@ extension ConnectionPool {
     /// The idle connection `waiter` would get now, if any.
     func idleConnection(for waiter: Waiter) -> ConnectionRecord? {
         if isDatabaseFull(waiter.database) { return nil }
-        // Through the user's pools: a backend id hashes in a few instructions, a user name in 200.
-        let pools = waiter.user.pools
-        return firstCandidate(waiter.backends, { pools[$0.id].flatMap { pickIdle($0, for: waiter.database, affinity: waiter.affinity) } })
+        return idleCandidate(waiter.backends, user: waiter.user, database: waiter.database, affinity: waiter.affinity)
     }
 
     /// Try to move a waiting request forward: hand it an idle connection, let it adopt a connect
@@ -211,7 +209,7 @@ extension ConnectionPool {
             return true
         }
         guard waiter.pending == nil else { return false }
-        if let orphan = firstCandidate(waiter.backends, { waiter.user.pools[$0.id]?.connecting.first { $0.openedFor == nil } }) {
+        if totals.connecting > 0, let orphan = firstCandidate(waiter.backends, { waiter.user.pools[$0.id]?.connecting.first { $0.openedFor == nil } }) {
             orphan.openedFor = waiter
             waiter.pending = orphan
             return true

@@ -117,7 +117,8 @@ public final class ConnectionPool {
         }
         let waiter = enqueue(request, user: user, database: database, backends: selection, affinity: affinity, now: now,
                              deadline: now + (timeout ?? configuration.waitTimeout))
-        if !serve(waiter, mayOpen: true, now: now, into: &actions) {
+        // Nothing idle fits (looked for above, or the database is at its limit, which serve checks).
+        if !serve(waiter, mayOpen: true, idleChecked: true, now: now, into: &actions) {
             _ = evict(for: waiter, now: now, into: &actions)
         }
         return actions

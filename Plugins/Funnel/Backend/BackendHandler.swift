@@ -71,6 +71,10 @@ final class BackendHandler: ChannelInboundHandler {
     /// The sequence id of the last packet relayed for the command in flight (an error sent to
     /// the client in its place continues from it).
     private var relayedSequenceID: UInt8?
+    /// Relayed bytes were written to the sink without a flush (a response that spans reads).
+    /// A response that ends flushes itself; the read that ended it may already have handed the
+    /// connection to the next client, whose sink has nothing to flush.
+    private var relayUnflushed = false
 
     init(login: Login, promise: EventLoopPromise<Greeting>, maxPacketSize: Int) {
         state = .greeting(login, promise)
@@ -94,6 +98,7 @@ final class BackendHandler: ChannelInboundHandler {
         var chunkEnd = chunkStart             // and ends after the last packet that was accepted
         func relayChunk() {
             if case .relaying(let sink) = state, chunkStart < chunkEnd {
+                relayUnflushed = true
                 sink.relay(received.getSlice(at: chunkStart, length: chunkEnd - chunkStart)!, last: nil)
             }
         }
@@ -146,11 +151,13 @@ final class BackendHandler: ChannelInboundHandler {
             break
         case .forwardAndComplete(let summary):
             state = .idle
+            relayUnflushed = false   // the last chunk goes out with a flush
             let chunk = received.getSlice(at: chunkStart, length: frame.upperBound - chunkStart)!
             chunkStart = frame.upperBound
             sink.relay(chunk, last: (packet, summary))
         case .needClientData:
             if chunkStart < frame.lowerBound {
+                relayUnflushed = true
                 sink.relay(received.getSlice(at: chunkStart, length: frame.lowerBound - chunkStart)!, last: nil)
             }
             chunkStart = frame.upperBound
@@ -234,7 +241,8 @@ final class BackendHandler: ChannelInboundHandler {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        if case .relaying(let sink) = state { sink.relayFlush() }   // may pause reading
+        if relayUnflushed, case .relaying(let sink) = state { sink.relayFlush() }   // may pause reading
+        relayUnflushed = false
         if !readingPaused { readRearm.rearm() }
         context.fireChannelReadComplete()
     }

@@ -40,3 +40,29 @@ def alive(pid: int) -> bool:
             return f.read().split(") ")[-1][:1] not in ("Z", "X")
     except OSError:
         return False
+
+
+def _cpu_ticks() -> tuple:
+    """(idle, total) jiffies of all CPUs so far (idle includes iowait)."""
+    with open("/proc/stat") as f:
+        fields = [int(x) for x in f.readline().split()[1:]]
+    return fields[3] + fields[4], sum(fields[:8])
+
+
+def settle(idle_share=0.9, quiet_seconds=3, timeout=120, sleep=None) -> tuple:
+    """Waits until the CPUs have been at least `idle_share` idle for `quiet_seconds` seconds in a
+    row (what the previous run left running, such as a thousand closing connections, has wound
+    down), or `timeout` seconds pass. Returns (seconds waited, idle share of the last second)."""
+    import time
+    sleep = sleep or time.sleep
+    waited, quiet, share = 0, 0, 0.0
+    before = _cpu_ticks()
+    while waited < timeout and quiet < quiet_seconds:
+        sleep(1)
+        waited += 1
+        after = _cpu_ticks()
+        total = after[1] - before[1]
+        share = (after[0] - before[0]) / total if total > 0 else 1.0
+        quiet = quiet + 1 if share >= idle_share else 0
+        before = after
+    return waited, share

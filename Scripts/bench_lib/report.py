@@ -31,11 +31,19 @@ def machine() -> dict:
             "kernel": platform.release(), "load": open("/proc/loadavg").read().split()[:3], "versions": versions}
 
 
+def settled(meta) -> str:
+    """How long the scenario waited for idle CPUs before it started (older results did not wait)."""
+    if "settled" not in meta:
+        return ""
+    waited, idle = meta["settled"]
+    return f", CPUs {idle:.0%} idle after waiting {waited} s"
+
+
 def section_text(number, section) -> str:
     meta = section["meta"]
     head = [f"## {number}. {section['title']}", "",
             f"*{meta['date']}, {meta['mode']} ({meta['rounds']} round(s), {meta['seconds']} s measured per run), "
-            f"load average at start {' '.join(meta['machine']['load'])}.*", "", section["about"], ""]
+            f"load average at start {' '.join(meta['machine']['load'])}{settled(meta)}.*", "", section["about"], ""]
     if section.get("error"):
         return "\n".join(head + [f"**The scenario failed:** `{section['error']}`", ""])
     body = [table(section["columns"], section["rows"]), ""]
@@ -157,7 +165,9 @@ def write_markdown(path: pathlib.Path, sections: dict, meta: dict, plot_written:
         "Scripts/bench --scenarios 1,3     # some scenarios only (the others keep their last figures, from docs/benchmarks-data)",
         "Scripts/bench --help              # rounds, run time, ports, an existing build",
         "```", "",
-        "How it measures: the setups are alternated (A B C, then C B A): each workload runs them in the "
+        "How it measures: each scenario starts once the CPUs have been 90 % idle for 3 s in a row (at most "
+        "2 minutes of waiting), so that it does not measure what the previous one left winding down. "
+        "The setups are alternated (A B C, then C B A): each workload runs them in the "
         "reverse order of the workload before it and of its own previous round, over two or more rounds; the "
         "figures are medians over rounds. Each sysbench run has a warm-up (logins), at whose end "
         "sysbench resets its counters (`--report-checkpoints`); the window ends at its last per-second report. "

@@ -95,3 +95,31 @@ def test_every_published_scenario_has_its_stored_figures():
     published = {int(n) for n in re.findall(r"^## (\d+)\. ", (root / "docs/benchmarks.md").read_text(), re.M)}
     stored = report.load(root / "docs/benchmarks-data")
     assert published and published <= set(stored), (published, sorted(stored))
+
+
+def test_settle_waits_for_quiet_seconds_in_a_row(monkeypatch):
+    from bench_lib import procstat
+    # Per second of 100 ticks: busy, quiet, busy (the count starts again), then quiet for good.
+    idle_per_second = [10, 95, 20, 95, 96, 99, 99, 99]
+    ticks = [(0, 0)]
+    for idle in idle_per_second:
+        ticks.append((ticks[-1][0] + idle, ticks[-1][1] + 100))
+    readings = iter(ticks)
+    monkeypatch.setattr(procstat, "_cpu_ticks", lambda: next(readings))
+    waited, share = procstat.settle(idle_share=0.9, quiet_seconds=3, timeout=60, sleep=lambda _: None)
+    assert waited == 6   # seconds 4, 5 and 6 are the first three quiet ones in a row
+    assert share == 0.99
+
+
+def test_settle_gives_up_at_the_timeout(monkeypatch):
+    from bench_lib import procstat
+    state = {"n": 0}
+
+    def busy():
+        state["n"] += 1
+        return (state["n"] * 5, state["n"] * 100)   # 5 % idle, always
+
+    monkeypatch.setattr(procstat, "_cpu_ticks", busy)
+    waited, share = procstat.settle(idle_share=0.9, quiet_seconds=3, timeout=7, sleep=lambda _: None)
+    assert waited == 7
+    assert share == 0.05

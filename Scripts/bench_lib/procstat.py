@@ -1,5 +1,6 @@
-"""What /proc says about a process: CPU time, resident memory, threads."""
+"""What /proc says about a process (CPU time, resident memory, threads) and about the CPUs as a whole."""
 import os
+import time
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -49,12 +50,10 @@ def _cpu_ticks() -> tuple:
     return fields[3] + fields[4], sum(fields[:8])
 
 
-def settle(idle_share=0.9, quiet_seconds=3, timeout=120, sleep=None) -> tuple:
+def settle(idle_share=0.9, quiet_seconds=3, timeout=120, sleep=time.sleep) -> tuple:
     """Waits until the CPUs have been at least `idle_share` idle for `quiet_seconds` seconds in a
     row (what the previous run left running, such as a thousand closing connections, has wound
     down), or `timeout` seconds pass. Returns (seconds waited, idle share of the last second)."""
-    import time
-    sleep = sleep or time.sleep
     waited, quiet, share = 0, 0, 0.0
     before = _cpu_ticks()
     while waited < timeout and quiet < quiet_seconds:

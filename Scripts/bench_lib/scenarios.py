@@ -414,45 +414,60 @@ def backlog(lab):
     calm_rate = calm_clients * 2
     pool = 4
     warmup = max(lab.warmup, 3 if lab.quick else 5)
+    # The funnel's default against moving slots between users at once (docs/funnel.md).
+    variants = [("hold 0.1 s (default)", ()), ("no hold", ("--funnel-rebalance-hold=0",))]
     lab.server()
     reference = lab.sysbench("s5 point_select 4t direct (service time)", POINT, Setup("direct", lab.db.port), 4)
-    funnel = lab.funnel(pool, name=f"funnel (pool {pool})")
     runs = []
     for rnd in range(lab.rounds):
-        started = [
-            (FLOOD_USER, lab.sysbench(f"s5 flood {flood_clients}t r{rnd + 1}", POINT, funnel, flood_clients,
-                                      user=FLOOD_USER, password=USER_PASSWORD, warmup=warmup, start=True,
-                                      ignore_errors="all")),
-            (CALM_USER, lab.sysbench(f"s5 calm {calm_clients}t r{rnd + 1}", POINT, funnel, calm_clients,
-                                     user=CALM_USER, password=USER_PASSWORD, warmup=warmup, start=True,
-                                     ignore_errors="all", rate=calm_rate)),
-        ]
-        results = {user: lab.finish(bench, funnel) for user, bench in started}
-        for user, r in results.items():
-            runs.append(record(r, setup=user, round=rnd))
-        flood, calm = results[FLOOD_USER], results[CALM_USER]
-        if flood.ok and calm.ok and "proxy" in flood.cpu_us:   # the proxy's CPU served both users
-            runs[-2]["proxy_us_all"] = flood.cpu_us["proxy"] * flood.qps / (flood.qps + calm.qps)
-    summary = summarize(runs, key=lambda r: r["setup"])
+        for variant, extra in alternate(variants, rnd % 2 == 1):
+            funnel = lab.funnel(pool, extra=extra, name=f"funnel (pool {pool}, {variant})")
+            started = [
+                (FLOOD_USER, lab.sysbench(f"s5 {variant} flood {flood_clients}t r{rnd + 1}", POINT, funnel, flood_clients,
+                                          user=FLOOD_USER, password=USER_PASSWORD, warmup=warmup, start=True,
+                                          ignore_errors="all")),
+                (CALM_USER, lab.sysbench(f"s5 {variant} calm {calm_clients}t r{rnd + 1}", POINT, funnel, calm_clients,
+                                         user=CALM_USER, password=USER_PASSWORD, warmup=warmup, start=True,
+                                         ignore_errors="all", rate=calm_rate)),
+            ]
+            results = {user: lab.finish(bench, funnel) for user, bench in started}
+            for user, r in results.items():
+                runs.append(record(r, setup=user, variant=variant, round=rnd))
+            flood, calm = results[FLOOD_USER], results[CALM_USER]
+            if flood.ok and calm.ok and "proxy" in flood.cpu_us:   # the proxy's CPU served both users
+                runs[-2]["proxy_us_all"] = flood.cpu_us["proxy"] * flood.qps / (flood.qps + calm.qps)
+                runs[-2]["mysqld_us_all"] = flood.cpu_us["mysqld"] * flood.qps / (flood.qps + calm.qps)
+    summary = summarize(runs, key=lambda r: (r["variant"], r["setup"]))
     rows = [["direct, 4 threads (service time)", 4, "closed loop", num(reference.qps, 0), "-", num(reference.p50, 2),
-             num(reference.p95, 2), num(reference.p99, 2), reference.errors, ""]]
-    for user, clients, load in ((FLOOD_USER, flood_clients, "closed loop (no pause)"),
-                                (CALM_USER, calm_clients, f"open loop, {calm_rate} q/s in all")):
-        s = summary.get(user)
-        if not s:
-            continue
-        per_client = s["qps"] / clients if s["qps"] else None
-        rows.append([f"{user} via funnel (pool {pool})", clients, load, num(s["qps"], 0), num(per_client, 2),
-                     num(s["p50"], 2), num(s["p95"], 2), num(s["p99"], 2), s["ignored_errors"], failures(s)])
-    proxy_us = med([r.get("proxy_us_all") for r in runs])
-    flood_s, calm_s = summary.get(FLOOD_USER), summary.get(CALM_USER)
-    notes = []
-    if proxy_us:
-        notes.append(f"funnel CPU per query, both users together: {proxy_us:.1f} µs.")
-    if flood_s and calm_s and flood_s["p99"] and calm_s["p99"]:
-        notes.append(f"calm user's p50 / p99 is {calm_s['p50'] / flood_s['p50']:.2f}x / {calm_s['p99'] / flood_s['p99']:.2f}x "
-                     f"the flooding user's (1.0: both wait alike, first come first served; well below 1: the "
-                     f"backlog keeps the calm user from queueing behind the flood).")
+             num(reference.p95, 2), num(reference.p99, 2), reference.errors, "-", "-", "-", ""]]
+    notes, figures = [], {}
+    for variant, _ in variants:
+        of_variant = [r for r in runs if r["variant"] == variant and r["setup"] == FLOOD_USER]
+        proxy_us = med([r.get("proxy_us_all") for r in of_variant])
+        mysqld_us = med([r.get("mysqld_us_all") for r in of_variant])
+        logins = med([r.get("probe", {}).get("logins") for r in of_variant if r["ok"]])
+        figures[variant] = {"proxy_us": proxy_us, "mysqld_us": mysqld_us, "logins": logins}
+        for user, clients, load in ((FLOOD_USER, flood_clients, "closed loop (no pause)"),
+                                    (CALM_USER, calm_clients, f"open loop, {calm_rate} q/s in all")):
+            s = summary.get((variant, user))
+            if not s:
+                continue
+            per_client = s["qps"] / clients if s["qps"] else None
+            both = user == FLOOD_USER
+            rows.append([f"{user} via funnel, {variant}", clients, load, num(s["qps"], 0), num(per_client, 2),
+                         num(s["p50"], 2), num(s["p95"], 2), num(s["p99"], 2), s["ignored_errors"],
+                         num(logins, 0) if both else "", num(proxy_us) if both else "", num(mysqld_us) if both else "",
+                         failures(s)])
+        flood_s, calm_s = summary.get((variant, FLOOD_USER)), summary.get((variant, CALM_USER))
+        if flood_s and calm_s and flood_s["p99"] and calm_s["p99"]:
+            notes.append(f"{variant}: the calm user's p50 / p99 is {calm_s['p50'] / flood_s['p50']:.2f}x / "
+                         f"{calm_s['p99'] / flood_s['p99']:.2f}x the flooding user's (1.0: both wait alike, first come "
+                         f"first served; well below 1: the backlog keeps the calm user from queueing behind the flood).")
+    held, unheld = figures.get(variants[0][0], {}), figures.get(variants[1][0], {})
+    if held.get("logins") is not None and unheld.get("logins"):
+        notes.append(f"the hold cuts the server's logins per run from {unheld['logins']:,.0f} to {held['logins']:,.0f}"
+                     + (f", and the funnel's CPU per query from {unheld['proxy_us']:.1f} to {held['proxy_us']:.1f} µs"
+                        if held.get("proxy_us") and unheld.get("proxy_us") else "") + ".")
     return {
         "title": f"Backlog: {total} clients on a pool of {pool}",
         "about": (
@@ -462,12 +477,16 @@ def backlog(lab):
             f"latency includes any wait for a free client thread). A point select takes well under a millisecond "
             f"on the server (the reference row), so the latency through the funnel is almost all backlog wait. "
             f"`errors` are the queries refused (e.g. ERR 9001, backlog timeout), which sysbench was told to count "
-            f"and go on."),
+            f"and go on. Backend connections belong to a user, so a slot that moves from one user to the other is "
+            f"a close and a login: the funnel runs with its default `rebalance-hold` (0.1 s) and, alternated with "
+            f"it, with `rebalance-hold=0` (slots move at once). On the flood row, for both users together: "
+            f"`server logins` is how many connections MariaDB accepted during the run (logins included), and the "
+            f"µs/q columns the funnel's and mysqld's CPU per query."),
         "columns": ["who", "clients", "load", "QPS", "QPS/client", "p50 ms", "p95 ms", "p99 ms", "errors",
-                    "problems"],
+                    "server logins", "funnel µs/q", "mysqld µs/q", "problems"],
         "rows": rows,
         "notes": notes,
-        "data": {"summary": summary, "proxy_us": proxy_us},
+        "data": {"summary": {f"{v} / {u}": row for (v, u), row in summary.items()}, "figures": figures},
         "runs": runs,
     }
 

@@ -287,6 +287,7 @@ extension ConnectionPool {
                 return true
             }
             if serve(waiter, mayOpen: true, idleChecked: true, now: now, into: &actions) { return true }
+            if user.queue.isUniform, waiter.pending == nil { break }
             stuck = (waiter.database, waiter.backends, waiter.pending != nil)
         }
         guard totals.idle > 0 else { return false }
@@ -335,6 +336,7 @@ extension ConnectionPool {
             guard waiter.isWaiting, waiter.pending == nil, waiter.evicting == nil else { continue }
             if let stuck, stuck.database == waiter.database, stuck.backends == waiter.backends { continue }
             if evict(for: waiter, fairShareOnly: fairShareOnly, now: now, into: &actions) { return true }
+            if user.queue.isUniform { break }
             stuck = (waiter.database, waiter.backends)
         }
         return false
@@ -349,7 +351,7 @@ extension ConnectionPool {
         let victim: ConnectionRecord? = firstCandidate(waiter.backends) { backend in
             let blockers = openBlockers(backend, waiter.user)
             guard !blockers.isEmpty, !blockers.contains(.unavailable) else { return nil }
-            return evictionVictim(blockers, backend: backend, for: waiter, fairShareOnly: fairShareOnly)
+            return evictionVictim(blockers, backend: backend, for: waiter, fairShareOnly: fairShareOnly, now: now)
         }
         guard let victim else { return false }
         close(victim, .rebalance, into: &actions)
@@ -358,29 +360,43 @@ extension ConnectionPool {
         return true
     }
 
-    /// The least recently used idle connection, from the pool with most idle ones, among those
-    /// that hold a slot of every limit in `blockers`.
+    /// The least recently used idle connection that may go, from the pool with most idle ones,
+    /// among those that hold a slot of every limit in `blockers`. Another user's connection goes
+    /// only past the rebalance hold: open that long, and idle that long too unless its user holds
+    /// more than its share (more connections in the blocking scope than the waiter's user plus
+    /// one, or exactly one more and no waiting request older than the waiter).
     private func evictionVictim(_ blockers: OpenBlockers, backend: BackendRecord, for waiter: Waiter,
-                                fairShareOnly: Bool) -> ConnectionRecord? {
+                                fairShareOnly: Bool, now: PoolInstant) -> ConnectionRecord? {
         let user = waiter.user
-        var best: PoolRecord?
+        let hold = configuration.rebalanceHold
+        var best: (pool: PoolRecord, victim: ConnectionRecord)?
         func held(_ counts: ConnectionCounts) -> Int { counts.total - counts.closing }
-        func consider(_ pool: PoolRecord) {
-            guard !pool.idle.isEmpty, pool.idle.count > (best?.idle.count ?? 0) else { return }
-            if fairShareOnly {
-                guard pool.user !== user else { return }
-                let mine: Int, theirs: Int
-                if blockers.contains(.backend) {
-                    mine = user.pools[backend.id].map { held($0.counts) } ?? 0
-                    theirs = held(pool.counts)
-                } else {
-                    mine = held(user.counts)
-                    theirs = held(pool.user.counts)
-                }
-                let theirOldest = pool.user.queue.oldestWaiting?.sequence ?? .max
-                guard theirs > mine + 1 || (theirs == mine + 1 && theirOldest > waiter.sequence) else { return }
+        func holdsMoreThanItsShare(_ pool: PoolRecord) -> Bool {
+            let mine: Int, theirs: Int
+            if blockers.contains(.backend) {
+                mine = user.pools[backend.id].map { held($0.counts) } ?? 0
+                theirs = held(pool.counts)
+            } else {
+                mine = held(user.counts)
+                theirs = held(pool.user.counts)
             }
-            best = pool
+            let theirOldest = pool.user.queue.oldestWaiting?.sequence ?? .max
+            return theirs > mine + 1 || (theirs == mine + 1 && theirOldest > waiter.sequence)
+        }
+        func consider(_ pool: PoolRecord) {
+            guard !pool.idle.isEmpty, pool.idle.count > (best?.pool.idle.count ?? 0) else { return }
+            if pool.user === user {
+                guard !fairShareOnly, let victim = pool.idle.first else { return }
+                best = (pool, victim)
+                return
+            }
+            let overShare = holdsMoreThanItsShare(pool)
+            if fairShareOnly, !overShare { return }
+            let victim = pool.idle.first { connection in
+                hold == .zero || (now.duration(since: connection.createdAt) >= hold
+                    && (overShare || now.duration(since: connection.lastUsedAt) >= hold))
+            }
+            if let victim { best = (pool, victim) }
         }
         if blockers.contains(.backend) {
             if blockers.contains(.user) {
@@ -393,7 +409,7 @@ extension ConnectionPool {
         } else {
             for other in backendOrder { for pool in other.pools.values { consider(pool) } }
         }
-        return best?.idle.first
+        return best?.victim
     }
 
     /// Fail waiting requests none of whose candidates can serve them any more.

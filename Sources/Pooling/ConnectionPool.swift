@@ -13,7 +13,10 @@
 ///    (backend, user) that can use it.
 /// 4. When no waiting request can be served, a request blocked only by connection-count limits
 ///    closes one idle connection of another pool that holds a slot it needs (`.rebalance`), one
-///    at a time per request: fairness across users beats reuse.
+///    at a time per request: fairness across users beats reuse. Another user's connection goes
+///    only once past `rebalanceHold` (open that long, and idle that long unless its user holds
+///    more than its share), so a slot moves between users at most about once per hold instead
+///    of once per request (each move is a login on the server).
 /// 5. A failed connect fails the request it was opened for at once (`.connectFailed`), unless an
 ///    idle connection or another connect under way can serve it right away. Other requests keep
 ///    waiting (new connects may be tried for them). Every request has a deadline enforced by `tick`.

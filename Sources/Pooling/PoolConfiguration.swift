@@ -25,6 +25,12 @@ public struct PoolConfiguration: Sendable, Equatable {
     public var minIdlePerPool: Int
     /// A lease of a connection idle at least this long says `needsPing: true`.
     public var pingAfterIdle: PoolDuration?
+    /// How long a slot stays with a user before it may be taken for another (rule 4). Another
+    /// user's connection is closed to make room only once it has been open this long, and, unless
+    /// its user holds more than its share, idle this long too. Each move is a login on the
+    /// server: without a hold, a user with a trickle of requests and one with a flood trade a
+    /// slot back and forth on every request. Zero: move at once.
+    public var rebalanceHold: PoolDuration
 
     public init(
         maxConnections: Int? = nil,
@@ -38,7 +44,8 @@ public struct PoolConfiguration: Sendable, Equatable {
         idleTimeout: PoolDuration? = nil,
         maxLifetime: PoolDuration? = nil,
         minIdlePerPool: Int = 0,
-        pingAfterIdle: PoolDuration? = nil
+        pingAfterIdle: PoolDuration? = nil,
+        rebalanceHold: PoolDuration = .milliseconds(100)
     ) {
         self.maxConnections = maxConnections
         self.maxConnectionsPerUser = maxConnectionsPerUser
@@ -52,6 +59,7 @@ public struct PoolConfiguration: Sendable, Equatable {
         self.maxLifetime = maxLifetime
         self.minIdlePerPool = minIdlePerPool
         self.pingAfterIdle = pingAfterIdle
+        self.rebalanceHold = rebalanceHold
     }
 
     func userLimit(_ user: String) -> Int? { userConnectionLimits[user] ?? maxConnectionsPerUser }

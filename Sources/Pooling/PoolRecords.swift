@@ -114,8 +114,17 @@ struct WaitQueue {
     private(set) var head = 0
     /// Per affinity: no request of that affinity waits before this index (see `oldestWaiting(affinity:)`).
     private var affinityCursors: [Int] = []
+    /// Every request queued since the queue was last empty wants the same database and
+    /// candidates: when one of them is stuck, so is every later one, and a walk may stop there
+    /// instead of visiting a flood of look-alikes.
+    private(set) var isUniform = true
 
-    mutating func append(_ waiter: Waiter) { items.append(waiter) }
+    mutating func append(_ waiter: Waiter) {
+        if isUniform, let first = items.first, first.database != waiter.database || first.backends != waiter.backends {
+            isUniform = false
+        }
+        items.append(waiter)
+    }
 
     /// The oldest request still waiting (`tidy` keeps it at `head`).
     var oldestWaiting: Waiter? { head < items.count && items[head].isWaiting ? items[head] : nil }
@@ -141,6 +150,7 @@ struct WaitQueue {
             items.removeAll(keepingCapacity: items.count < 1024)
             head = 0
             affinityCursors.removeAll(keepingCapacity: true)
+            isUniform = true
         } else if items.count - head - live > max(32, live) || (head > 64 && head * 2 > items.count) {
             items.removeAll(where: { !$0.isWaiting })
             head = 0

@@ -421,6 +421,58 @@ def test_backend_connections_never_exceed_the_limit(start_funnel):
             c.close()
 
 
+def server_logins():
+    with root() as r:
+        return int(query(r, "SHOW GLOBAL STATUS LIKE 'Connections'")[0][1])
+
+
+@pytest.mark.parametrize("hold, most_logins, fewest_logins", [("0.1", 15, 0), ("0", None, 60)])
+def test_a_trickle_user_keeps_its_slot_against_a_flood(start_funnel, hold, most_logins, fewest_logins):
+    """Backend connections belong to a user: each slot moved between users is a login on the
+    server. With the rebalance hold the calm user keeps the slot it took from the flood; without
+    it the slot goes back and forth on every calm query."""
+    f = start_funnel("--funnel-backend-max-connections=2", "--funnel-backlog-timeout=30",
+                     f"--funnel-rebalance-hold={hold}")
+    flooders = [f.connect() for _ in range(8)]
+    calm = f.connect(user=OTHER_USER, password=OTHER_PASSWORD)
+    stop = threading.Event()
+    errors, flood_queries = [], [0]
+
+    def flood(c):
+        try:
+            while not stop.is_set():
+                query(c, "SELECT SLEEP(0.002)")
+                flood_queries[0] += 1
+        except Exception as e:  # noqa: BLE001 - collected and reported below
+            errors.append(repr(e))
+
+    threads = [threading.Thread(target=flood, args=(c,)) for c in flooders]
+    for t in threads:
+        t.start()
+    try:
+        time.sleep(0.5)   # the flood holds both connections, with a backlog
+        before = server_logins()
+        calm_waits = []
+        for _ in range(60):
+            started = time.time()
+            assert query(calm, "SELECT 'calm'") == (("calm",),)
+            calm_waits.append(time.time() - started)
+            time.sleep(0.02)
+        logins = server_logins() - before
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(30)
+        for c in flooders + [calm]:
+            c.close()
+    assert errors == []
+    assert flood_queries[0] > 100
+    assert max(calm_waits) < 5, max(calm_waits)
+    if most_logins is not None:
+        assert logins <= most_logins, logins
+    assert logins >= fewest_logins, logins
+
+
 # ------------------------------------------------------------------ faults
 
 def test_client_killed_mid_transaction_leaves_no_lock(start_funnel):

@@ -71,7 +71,8 @@ final class PoolPropertyTests: XCTestCase {
             idleTimeout: Bool.random(using: &rng) ? .milliseconds(UInt64.random(in: 100...3000, using: &rng)) : nil,
             maxLifetime: Bool.random(using: &rng) ? .milliseconds(UInt64.random(in: 500...10000, using: &rng)) : nil,
             minIdlePerPool: Int.random(in: 0...2, using: &rng),
-            pingAfterIdle: .milliseconds(200)
+            pingAfterIdle: .milliseconds(200),
+            rebalanceHold: Bool.random(using: &rng) ? .zero : .milliseconds(UInt64.random(in: 1...300, using: &rng))
         )
         let pool = ConnectionPool(configuration: configuration)
         var now = PoolInstant(nanoseconds: 1_000_000)

@@ -112,6 +112,8 @@ final class PoolServingTests: XCTestCase {
         let l1 = h.lease(user: "flood")
         let l2 = h.lease(user: "flood")
         for _ in 0..<1000 { XCTAssertTrue(h.acquire(user: "flood").1.isEmpty) }
+        // The flood has held its connections past the rebalance hold.
+        h.advance(PoolConfiguration().rebalanceHold)
         let (lonely, none) = h.acquire(user: "lonely")
         XCTAssertTrue(none.isEmpty)
         // Releasing a flood connection: the backend is full and "lonely" waits, so the flood's
@@ -162,6 +164,8 @@ final class PoolServingTests: XCTestCase {
         }
         var order: [String] = []
         for _ in 0..<6 {
+            // Each holder keeps the slot for the rebalance hold (RebalanceHoldTests).
+            h.advance(PoolConfiguration().rebalanceHold)
             let handed = try XCTUnwrap(settle(h, h.release(holder.connection)).first)
             order.append(byRequest[handed.request]!)
             holder = handed.lease

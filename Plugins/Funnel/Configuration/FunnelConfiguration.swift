@@ -102,7 +102,8 @@ struct FunnelConfiguration: Sendable {
             idleTimeout: try seconds("idle-timeout"),
             maxLifetime: try seconds("max-lifetime"),
             minIdlePerPool: int("min-idle-connections"),
-            pingAfterIdle: try seconds("ping-after-idle"))
+            pingAfterIdle: try seconds("ping-after-idle"),
+            rebalanceHold: try Self.rebalanceHold(context.doubleOption("rebalance-hold") ?? 0.1))
         connectTimeout = context.doubleOption("connect-timeout") ?? 5
         threads = int("threads") > 0 ? int("threads") : Self.defaultThreads(cores: System.coreCount)
         serverVersion = context.option("server-version") ?? "10.11.0-funnel"
@@ -110,6 +111,11 @@ struct FunnelConfiguration: Sendable {
         queryDigests = context.option("query-digests") == nil ? true : context.boolOption("query-digests")
         clientParkAfter = context.doubleOption("client-park-after") ?? 10
         guard clientParkAfter >= 0 else { throw FunnelConfigurationError("client-park-after must be 0 (never) or more seconds") }
+    }
+
+    private static func rebalanceHold(_ seconds: Double) throws -> PoolDuration {
+        guard seconds >= 0, seconds <= 3600 else { throw FunnelConfigurationError("rebalance-hold must be 0 to 3600 seconds") }
+        return .nanoseconds(UInt64(seconds * 1e9))
     }
 
     /// Event loops when `threads` is 0: half the cores, at least one. The funnel mostly shares its

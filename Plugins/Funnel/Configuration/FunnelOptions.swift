@@ -33,6 +33,7 @@ enum FunnelOptions {
         .init("ping-after-idle", .double, default: "30", help: "Ping a connection idle this many seconds before handing it over."),
         .init("backlog-max", .int, default: "10000", help: "Requests that may wait for a backend connection (0: no limit)."),
         .init("backlog-max-per-user", .int, default: "0", help: "Waiting requests per user (0: no limit)."),
+        .init("rebalance-hold", .double, default: "0.1", help: "Seconds a backend connection stays with its user before it may be closed to make room for another user's request (0: at once)."),
         .init("backlog-timeout", .double, default: "10", help: "Seconds a request waits for a backend connection before ERR 9001."),
         .init("connect-timeout", .double, default: "5", help: "Seconds to open and log in a backend connection."),
         .init("client-park-after", .double, default: "10", help: "Seconds a client may idle (no transaction, nothing pinned) before it is parked outside the event loops, holding a few hundred bytes (0: never)."),

@@ -199,10 +199,10 @@ extension ConnectionPool {
     }
 
     /// Try to move a waiting request forward: hand it an idle connection, let it adopt a connect
-    /// nobody waits for, or (if `mayOpen`) open one. True if it moved. `idleChecked`: the caller
-    /// already found no idle connection for it.
-    func serve(_ waiter: Waiter, mayOpen: Bool, idleChecked: Bool = false, now: PoolInstant,
-               into actions: inout PoolActions) -> Bool {
+    /// nobody waits for, or (if `mayOpen`) open one, on none of the backends in `avoiding`. True
+    /// if it moved. `idleChecked`: the caller already found no idle connection for it.
+    func serve(_ waiter: Waiter, mayOpen: Bool, idleChecked: Bool = false, avoiding: [BackendID] = [],
+               now: PoolInstant, into actions: inout PoolActions) -> Bool {
         if isDatabaseFull(waiter.database) { return false }
         if !idleChecked, let connection = idleConnection(for: waiter) {
             handOver(waiter, connection, now: now, into: &actions)
@@ -214,7 +214,9 @@ extension ConnectionPool {
             waiter.pending = orphan
             return true
         }
-        guard mayOpen, let backend = firstCandidate(waiter.backends, { openBlockers($0, waiter.user).isEmpty ? $0 : nil }) else {
+        guard mayOpen, let backend = firstCandidate(waiter.backends, { candidate in
+            openBlockers(candidate, waiter.user).isEmpty && !avoiding.contains(candidate.id) ? candidate : nil
+        }) else {
             return false
         }
         open(poolRecord(backend, waiter.user), for: waiter, now: now, into: &actions)

@@ -133,13 +133,17 @@ extension ConnectionPool {
         close(connection, reason, into: &actions)
     }
 
-    /// A connect failed (or its socket died before it was established).
+    /// A connect failed (or its socket died before it was established). Its request moves on to
+    /// an idle connection or a connect under way, else to another candidate backend it has not
+    /// failed on that can open one now (nothing was sent yet, so another backend is safe), else
+    /// it fails.
     func fail(connecting connection: ConnectionRecord, message: String, now: PoolInstant, into actions: inout PoolActions) {
         let waiter = connection.openedFor
         mustMove(connection, to: nil)
         connection.pool.counters.connectsFailed += 1
         connection.pool.backend.counters.connectsFailed += 1
-        if let waiter, waiter.isWaiting, !serve(waiter, mayOpen: false, now: now, into: &actions) {
+        waiter?.failedOn.append(connection.pool.key.backend)
+        if let waiter, waiter.isWaiting, !serve(waiter, mayOpen: true, avoiding: waiter.failedOn, now: now, into: &actions) {
             waiter.user.requests.connectFailures += 1
             requests.connectFailures += 1
             finish(waiter)

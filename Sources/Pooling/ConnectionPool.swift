@@ -18,8 +18,9 @@
 ///    more than its share), so a slot moves between users at most about once per hold instead
 ///    of once per request (each move is a login on the server).
 /// 5. A failed connect fails the request it was opened for at once (`.connectFailed`), unless an
-///    idle connection or another connect under way can serve it right away. Other requests keep
-///    waiting (new connects may be tried for them). Every request has a deadline enforced by `tick`.
+///    idle connection or another connect under way can serve it right away, or another candidate
+///    backend it has not failed on can open one now (nothing was sent yet: moving is safe). Other
+///    requests keep waiting (new connects may be tried for them). Every request has a deadline enforced by `tick`.
 public final class ConnectionPool {
     public private(set) var configuration: PoolConfiguration
 

@@ -93,6 +93,9 @@ final class Waiter {
     var evicting: ConnectionRecord?
     /// First available candidate at enqueue time (for per-backend waiting numbers).
     var firstChoice: BackendRecord?
+    /// Backends where a connect opened for this request failed: when another of its connects
+    /// fails, it moves on only to a backend not in this list (no ping-pong between dead ones).
+    var failedOn: [BackendID] = []
 
     init(id: RequestID, user: UserRecord, database: String?, backends: BackendSelection, affinity: Int?,
          enqueuedAt: PoolInstant, deadline: PoolInstant, sequence: UInt64) {

@@ -1,6 +1,7 @@
 """admin end to end: the real chassis with funnel, stats and admin in front of a real MariaDB;
 operators' clients (PyMySQL, the mariadb CLI) on the admin port read every table while a
 workload runs through the funnel, and change the funnel with the admin commands."""
+import os
 import subprocess
 import threading
 import time
@@ -290,6 +291,23 @@ def test_add_update_maintenance_and_drain_a_backend(start_admin):
                    message="the drained backend gone")
         with a.client() as client:
             assert query(client, "SELECT 2") == ((2,),)
+
+
+def test_move_to_a_backend_on_a_unix_socket_at_runtime(start_admin):
+    socket_path = os.environ.get("MYSQL_TEST_SOCKET")
+    if not socket_path or not os.path.exists(socket_path):
+        pytest.fail(f"MYSQL_TEST_SOCKET ({socket_path!r}) is not the test server's socket; run the tests through Scripts/test")
+    a = start_admin()
+    with a.connect() as c:
+        assert run(c, f"INSERT INTO backends (address, role) VALUES ('unix:{socket_path}', 'rw')") == 1
+        assert query(c, f"SELECT address, state FROM backends WHERE address = '{socket_path}'") == ((socket_path, "up"),)
+        assert run(c, f"DELETE FROM backends WHERE address = '{HOST}:{PORT}'") == 1
+        wait_until(lambda: not rows(c, f"SELECT * FROM backends WHERE address = '{HOST}:{PORT}'"),
+                   message="the TCP backend drained")
+    with a.client() as client:
+        own = query(client, "SELECT CONNECTION_ID()")[0][0]
+        # Served over the socket: the server sees the funnel's connection from localhost.
+        assert query(client, "SELECT HOST FROM information_schema.PROCESSLIST WHERE ID = %s", (own,)) == (("localhost",),)
 
 
 def test_pause_and_resume(start_admin):

@@ -473,6 +473,108 @@ def test_a_trickle_user_keeps_its_slot_against_a_flood(start_funnel, hold, most_
     assert logins >= fewest_logins, logins
 
 
+@pytest.fixture
+def start_socket_funnel(start_chassis, tmp_path):
+    """The funnel with its backend given as a Unix socket path (the test server's)."""
+    def start(backend):
+        port = free_port()
+        cfg = tmp_path / f"funnel-{port}.toml"
+        cfg.write_text("\n".join(["[funnel]", f'address = "127.0.0.1:{port}"', f'backend-addresses = ["{backend}"]',
+                                  'auth-user = "root"', "backlog-timeout = 3", "connect-timeout = 2"]) + "\n")
+        c = start_chassis("--plugins", "funnel", "--defaults-file", cfg)
+        wait_for_port(port, c.proc)
+        return Funnel(c, port)
+    return start
+
+
+def server_socket():
+    path = os.environ.get("MYSQL_TEST_SOCKET")
+    if not path or not os.path.exists(path):
+        pytest.fail(f"MYSQL_TEST_SOCKET ({path!r}) is not the test server's socket; run the tests through Scripts/test")
+    return path
+
+
+@pytest.mark.parametrize("form", ["path", "unix:path"])
+def test_backend_on_a_unix_socket(start_socket_funnel, form):
+    path = server_socket()
+    f = start_socket_funnel(path if form == "path" else f"unix:{path}")
+    with f.connect() as c:
+        c.begin()
+        query(c, "UPDATE counters SET n = n + 1 WHERE id = 1")
+        own = query(c, "SELECT CONNECTION_ID()")[0][0]
+        # The server sees the funnel's connection on its socket: host 'localhost', no TCP port.
+        assert query(c, "SELECT HOST FROM information_schema.PROCESSLIST WHERE ID = %s", (own,)) == (("localhost",),)
+        c.commit()
+        assert query(c, "SELECT CURRENT_USER()") == ((f"{APP_USER}@%",),)
+    assert f"backends {path}(rw)" in read_log(f.chassis.proc)
+
+
+def test_backend_socket_that_does_not_exist_gives_a_clear_error(start_socket_funnel, tmp_path):
+    missing = tmp_path / "no-such-mysqld.sock"
+    f = start_socket_funnel(str(missing))
+    started = time.time()
+    # The login already needs the backend (the user's password hash is looked up there).
+    with pytest.raises(pymysql.err.OperationalError) as e:
+        with f.connect() as c:
+            query(c, "SELECT 1")
+    # Not "access denied": the client is told the funnel cannot check logins now; the log says why.
+    assert e.value.args[0] == 9006, e.value.args
+    assert "user look-up on the backend failed" in e.value.args[1]
+    assert time.time() - started < 10
+    assert f.chassis.proc.poll() is None
+    log = wait_until(lambda: (lambda text: text if "user lookup for 'app' failed" in text else None)(read_log(f.chassis.proc)),
+                     message="lookup failure logged")
+    assert str(missing) in log or "No such file" in log, log[-2000:]
+
+
+def test_unlisted_users_are_looked_up_on_a_backend_that_answers(start_funnel):
+    """The first read-write backend is dead: the look-up of an unlisted user's password hash
+    moves on to the next backend instead of refusing every login."""
+    dead = free_port()
+    f = start_funnel(f"--funnel-backend-addresses=127.0.0.1:{dead},{HOST}:{PORT}")
+    # autocommit=None: PyMySQL sends no statement at connect, so only the login is tested here.
+    c = pymysql.connect(host="127.0.0.1", port=f.port, user=OTHER_USER, password=OTHER_PASSWORD, autocommit=None,
+                        connect_timeout=10)
+    try:
+        assert c.open and c.get_server_info()
+    finally:
+        c.close()
+    with pytest.raises(pymysql.err.OperationalError) as e:   # a wrong password is still refused
+        pymysql.connect(host="127.0.0.1", port=f.port, user=OTHER_USER, password="wrong", autocommit=None)
+    assert e.value.args[0] == 1045
+
+
+def test_a_dead_backend_costs_no_errors_while_another_serves(start_funnel):
+    """Round robin keeps choosing a backend that hangs up before its greeting (kept UP here: no
+    health checks, no ejection); each connect that fails moves its request to the live backend."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    accepted = [0]
+
+    def hang_up():
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            accepted[0] += 1
+            conn.close()
+
+    threading.Thread(target=hang_up, daemon=True).start()
+    try:
+        dead = listener.getsockname()[1]
+        f = start_funnel(f"--funnel-backend-addresses=127.0.0.1:{dead},{HOST}:{PORT}", "--funnel-balance=round-robin",
+                         "--funnel-eject-after-failures=100000", "--funnel-health-check-interval=3600")
+        with f.connect() as c:
+            for i in range(40):
+                assert query(c, "SELECT %s", (i,)) == ((i,),)
+        assert accepted[0] >= 10, accepted[0]   # the dead backend was tried, again and again
+        assert "is DOWN" not in read_log(f.chassis.proc)
+    finally:
+        listener.close()
+
+
 # ------------------------------------------------------------------ faults
 
 def test_client_killed_mid_transaction_leaves_no_lock(start_funnel):

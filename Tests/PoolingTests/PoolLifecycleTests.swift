@@ -68,6 +68,29 @@ final class PoolLifecycleTests: XCTestCase {
         XCTAssertEqual(stats.counters.connectsSucceeded, 1)
     }
 
+    func testConnectFailureMovesTheRequestToAnotherCandidateOnce() throws {
+        let h = PoolHarness(backends: [("db1", 4), ("db2", 4)])
+        let (r1, a1) = h.acquire(backends: .preferred(["db1", "db2"]))
+        let first = try XCTUnwrap(a1.connects.first)
+        XCTAssertEqual(first.backend, "db1")
+        // db1 refuses: the request tries db2 instead of failing.
+        let moved = try h.pool.connectionFailed(first.id, now: h.now, error: "Connection refused")
+        h.check()
+        XCTAssertTrue(moved.failures.isEmpty)
+        let second = try XCTUnwrap(moved.connects.first)
+        XCTAssertEqual(second.backend, "db2")
+        // db2 refuses too: no candidate is left that it has not failed on, so it fails.
+        let failed = try h.pool.connectionFailed(second.id, now: h.now, error: "Access denied")
+        h.check()
+        XCTAssertTrue(failed.connects.isEmpty)
+        XCTAssertEqual(failed.failures.map(\.request), [r1])
+        XCTAssertEqual(failed.failures.first?.failure, .connectFailed(backend: "db2", user: "app", message: "Access denied"))
+        // A single candidate: the request fails at once, as before.
+        let (r2, a2) = h.acquire(backends: ["db1"])
+        let only = try XCTUnwrap(a2.connects.first)
+        XCTAssertEqual(try h.pool.connectionFailed(only.id, now: h.now, error: "boom").failures.map(\.request), [r2])
+    }
+
     func testConnectFailureFallsBackToAnotherConnectUnderWay() throws {
         let h = PoolHarness(backends: [("db1", 2)])
         let (r1, a1) = h.acquire()

@@ -3,7 +3,7 @@ import NIOCore
 import NIOPosix
 import Pooling
 
-/// Opens backend connections: TCP connect, the login handshake, then session tracking on,
+/// Opens backend connections: connect (TCP or a Unix socket), the login handshake, then session tracking on,
 /// so the funnel learns of every schema and tracked variable change from OK packets.
 struct BackendConnector {
     /// What the funnel asks of every backend connection. No DEPRECATE_EOF (MariaDB does not
@@ -32,11 +32,10 @@ struct BackendConnector {
                                      maxPacketSize: maxPacketSize)
         let connected = ClientBootstrap(group: eventLoop)
             .connectTimeout(connectTimeout)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandlers([handler.writer, handler]) }
             }
-            .connect(host: address.host, port: address.port)
+            .connect(to: address)
         let timeout = eventLoop.scheduleTask(in: connectTimeout) { greetingPromise.fail(BackendError.timeout) }
         return connected.flatMapError { error in
             greetingPromise.fail(error)

@@ -113,7 +113,7 @@ enum GreetingProbe {
                     ])
                 }
             }
-            .connect(host: address.host, port: address.port)
+            .connect(to: address)
             .whenComplete { result in
                 switch result {
                 case .success(let channel): promise.futureResult.whenComplete { _ in channel.close(promise: nil) }

@@ -287,7 +287,15 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
         server.users.find(response.username, on: loop).hop(to: loop).whenComplete { result in
             guard case .lookingUp = self.phase else { return }
             guard case .success(let user?) = result else {
-                if case .failure(let error) = result { self.server.log(.warning, "user lookup for '\(response.username)' failed: \(error)") }
+                if case .failure(let error) = result {
+                    // Not "access denied": the password may well be right. The reason (which may
+                    // name internal addresses) goes to the log, not to a client not yet logged in.
+                    self.server.log(.warning, "client \(self.id): user lookup for '\(response.username)' failed: \(error)")
+                    self.fatal(ERRPacket(errorCode: PoolErrors.userLookupFailed, sqlState: "08004",
+                                         message: "funnel: cannot check the login of '\(response.username)' now: the user look-up on the backend failed"),
+                               sequenceID: packet.sequenceID &+ 1)
+                    return
+                }
                 self.accessDenied(usingPassword: !response.authResponse.isEmpty, sequenceID: packet.sequenceID &+ 1)
                 return
             }

@@ -133,10 +133,10 @@ struct FunnelConfiguration: Sendable {
             specs.append(spec)
         }
         for text in context.listOption("backend-addresses") {
-            try add(BackendSpec(address: try HostPort(parsing: text, defaultHost: "127.0.0.1"), role: .readWrite, weight: 1, maxConnections: defaultMax))
+            try add(BackendSpec(address: try HostPort(parsing: text, defaultHost: "127.0.0.1", allowSocket: true), role: .readWrite, weight: 1, maxConnections: defaultMax))
         }
         for text in context.listOption("read-only-backend-addresses") {
-            try add(BackendSpec(address: try HostPort(parsing: text, defaultHost: "127.0.0.1"), role: .readOnly, weight: 1, maxConnections: defaultMax))
+            try add(BackendSpec(address: try HostPort(parsing: text, defaultHost: "127.0.0.1", allowSocket: true), role: .readOnly, weight: 1, maxConnections: defaultMax))
         }
         if let json = context.option("backends"), let data = json.data(using: .utf8) {
             guard let list = try? JSONSerialization.jsonObject(with: data) as? [[String: Any]] else {
@@ -151,7 +151,7 @@ struct FunnelConfiguration: Sendable {
                 let weight = entry["weight"] as? Int ?? 1
                 let maxConnections = entry["max-connections"] as? Int ?? defaultMax
                 guard weight >= 0, maxConnections > 0 else { throw FunnelConfigurationError("backend \(address): weight >= 0 and max-connections > 0") }
-                try add(BackendSpec(address: try HostPort(parsing: address, defaultHost: "127.0.0.1"), role: role, weight: weight, maxConnections: maxConnections))
+                try add(BackendSpec(address: try HostPort(parsing: address, defaultHost: "127.0.0.1", allowSocket: true), role: role, weight: weight, maxConnections: maxConnections))
             }
         }
         if specs.isEmpty {

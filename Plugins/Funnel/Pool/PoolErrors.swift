@@ -10,6 +10,8 @@ enum PoolErrors {
     static let noBackend: UInt16 = 9003
     static let backendConnectFailed: UInt16 = 9004
     static let transactionLost: UInt16 = 9005
+    /// At login: the user is not listed and looking it up on the backend (auth-user) failed.
+    static let userLookupFailed: UInt16 = 9006
     static let backendLost: UInt16 = 2013
 
     static func packet(for failure: PoolFailure) -> ERRPacket {

@@ -43,8 +43,11 @@ final class FunnelRuntime: @unchecked Sendable {
         events = FunnelEvents(context: context)
         let connector = BackendConnector(connectTimeout: .nanoseconds(Int64(configuration.connectTimeout * 1e9)),
                                          maxPacketSize: configuration.maxPacketSize)
-        users = UserDirectory(configuration: configuration, connector: connector)
-        registry = BackendRegistry(algorithm: configuration.balance, policies: policies)
+        let registry = BackendRegistry(algorithm: configuration.balance, policies: policies)
+        self.registry = registry
+        users = UserDirectory(configuration: configuration, connector: connector) {
+            Self.userLookupTargets(registry.all)
+        }
         coordinator = PoolCoordinator(configuration: configuration, registry: registry, credentials: credentials,
                                       connector: connector, group: group, events: events)
         metrics = FunnelMetrics(context: context, digests: configuration.queryDigests)
@@ -73,6 +76,15 @@ final class FunnelRuntime: @unchecked Sendable {
             try coordinator.addBackend(BackendState(address: spec.address, role: spec.role, weight: spec.weight,
                                                     maxConnections: spec.maxConnections))
         }
+    }
+
+    /// Where unlisted users are looked up: the backends as they are now (added, removed, down),
+    /// those that take new work first, read-write before read-only; if none does, all of them
+    /// (a health check may be behind).
+    static func userLookupTargets(_ backends: [BackendState]) -> [HostPort] {
+        let ranked = backends.filter { $0.role == .readWrite } + backends.filter { $0.role == .readOnly }
+        let up = ranked.filter { $0.health == .up }
+        return (up.isEmpty ? ranked : up).map(\.address)
     }
 
     /// A channel keeps its last receive buffer for the next read, so an idle client holds one:

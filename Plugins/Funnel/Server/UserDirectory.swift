@@ -10,13 +10,14 @@ final class UserDirectory: @unchecked Sendable {
     private var configured: [String: (entry: UserEntry, source: String)]
     private let lookupUser: String?
     private let lookupCredential: BackendCredential
-    private let backend: HostPort
+    /// Where to look users up, in order of preference (the live backends, see FunnelRuntime).
+    private let lookupTargets: @Sendable () -> [HostPort]
     private let connector: BackendConnector
     private let lock = NIOLock()
     private var cache: [String: (entry: UserEntry?, expires: NIODeadline)] = [:]
     private static let cacheLifetime = TimeAmount.seconds(60)
 
-    init(configuration: FunnelConfiguration, connector: BackendConnector) {
+    init(configuration: FunnelConfiguration, connector: BackendConnector, lookupTargets: @escaping @Sendable () -> [HostPort]) {
         var byName: [String: (UserEntry, String)] = [:]
         for user in configuration.users { byName[user.name] = (user, "config") }
         configured = byName
@@ -24,7 +25,7 @@ final class UserDirectory: @unchecked Sendable {
         _defaultReadWriteSplit = configuration.readWriteSplit
         lookupUser = configuration.authUser
         lookupCredential = BackendCredential(password: configuration.authPassword)
-        backend = configuration.backends.first { $0.role == .readWrite }?.address ?? configuration.backends[0].address
+        self.lookupTargets = lookupTargets
         self.connector = connector
     }
 
@@ -64,10 +65,21 @@ final class UserDirectory: @unchecked Sendable {
         if let cached = lock.withLock({ cache[name] }), cached.expires > .now() {
             return loop.makeSucceededFuture(cached.entry)
         }
+        return lookUp(name, as: lookupUser, on: lookupTargets()[...], loop: loop)
+            .map { entry in
+                self.lock.withLock { self.cache[name] = (entry, .now() + Self.cacheLifetime) }
+                return entry
+            }
+    }
+
+    /// Asks the first target; if it cannot answer (down, refused), the next one.
+    private func lookUp(_ name: String, as lookupUser: String, on targets: ArraySlice<HostPort>,
+                        loop: EventLoop) -> EventLoopFuture<UserEntry?> {
+        guard let target = targets.first else { return loop.makeFailedFuture(NoLookupBackend()) }
         let sql = "SELECT IF(authentication_string = '', Password, authentication_string) FROM mysql.user "
             + "WHERE User = '\(Self.escape(name))' AND plugin IN ('mysql_native_password', '') "
             + "ORDER BY Host = '%' DESC LIMIT 1"
-        return connector.connect(id: ConnectionID(0), backend: BackendID(backend.description), address: backend,
+        return connector.connect(id: ConnectionID(0), backend: BackendID(target.description), address: target,
                                  user: lookupUser, credential: lookupCredential, database: nil, on: loop)
             .flatMap { connection in
                 connection.query(sql, collect: true).always { _ in connection.quit() }
@@ -82,9 +94,9 @@ final class UserDirectory: @unchecked Sendable {
                 }
                 return UserEntry(name: name, storedHash: hash)
             }
-            .map { entry in
-                self.lock.withLock { self.cache[name] = (entry, .now() + Self.cacheLifetime) }
-                return entry
+            .flatMapError { error in
+                guard targets.count > 1 else { return loop.makeFailedFuture(error) }
+                return self.lookUp(name, as: lookupUser, on: targets.dropFirst(), loop: loop)
             }
     }
 
@@ -103,3 +115,7 @@ final class UserDirectory: @unchecked Sendable {
 }
 
 import Foundation
+
+struct NoLookupBackend: Error, CustomStringConvertible {
+    var description: String { "no backend to look users up on" }
+}

@@ -18,7 +18,7 @@ enum BackendsService {
             add: { instance, spec, err, size in
                 guard let runtime = ServiceInstance.from(instance).runtime else { return failService("funnel is not running", err, size) }
                 do {
-                    let address = try HostPort(parsing: String(cString: spec.pointee.address), defaultHost: "127.0.0.1")
+                    let address = try HostPort(parsing: String(cString: spec.pointee.address), defaultHost: "127.0.0.1", allowSocket: true)
                     let role = spec.pointee.role == 0 ? .readWrite : BackendRole(code: spec.pointee.role)
                     guard let role else { return failService("role must be rw or ro", err, size) }
                     let max = spec.pointee.max_connections == 0 ? runtime.configuration.backendMaxConnections : Int(spec.pointee.max_connections)
@@ -84,7 +84,7 @@ enum BackendsService {
 
     private static func find(_ runtime: FunnelRuntime, _ address: UnsafePointer<CChar>, _ err: UnsafeMutablePointer<CChar>, _ size: Int) -> BackendState? {
         let text = String(cString: address)
-        let id = (try? HostPort(parsing: text, defaultHost: "127.0.0.1")).map { BackendID($0.description) } ?? BackendID(text)
+        let id = (try? HostPort(parsing: text, defaultHost: "127.0.0.1", allowSocket: true)).map { BackendID($0.description) } ?? BackendID(text)
         guard let backend = runtime.registry[id] else {
             _ = failService("no backend \(text)", err, size)
             return nil

@@ -11,7 +11,7 @@ import mysql.connector
 import pymysql
 import pytest
 
-from conftest import connector_client, free_port, read_log, wait_for_port
+from conftest import bin_dir, connector_client, free_port, read_log, run_chassis, wait_for_port
 from mariadb import (APP_PASSWORD, APP_USER, HOST, OTHER_PASSWORD, OTHER_USER, PORT, RO_PASSWORD, RO_USER,
                      prepare_server, require_mariadb, root, server_connections, wait_until)
 
@@ -507,6 +507,16 @@ def test_backend_on_a_unix_socket(start_socket_funnel, form):
         c.commit()
         assert query(c, "SELECT CURRENT_USER()") == ((f"{APP_USER}@%",),)
     assert f"backends {path}(rw)" in read_log(f.chassis.proc)
+
+
+@pytest.mark.parametrize("address, message", [
+    ("/nonexistent-dir/funnel.sock", "cannot listen on /nonexistent-dir/funnel.sock"),
+    ("/" + "a" * 120 + ".sock", "a Unix socket needs an absolute path of at most 107 bytes"),
+])
+def test_unusable_socket_address_is_a_clear_error(chassis_bin, address, message):
+    r = run_chassis(chassis_bin, "--plugin-dir", bin_dir(), "--plugins", "funnel", f"--funnel-address={address}")
+    assert r.returncode == 5, r.stderr
+    assert message in r.stderr, r.stderr
 
 
 def test_backend_socket_that_does_not_exist_gives_a_clear_error(start_socket_funnel, tmp_path):

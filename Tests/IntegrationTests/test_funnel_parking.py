@@ -2,7 +2,10 @@
 real MariaDB. A client idle past client-park-after leaves SwiftNIO (its socket waits in the
 funnel's own epoll set) and comes back with its session on its next statement; a client in a
 transaction, pinned, or half-way through a packet is never parked."""
+import os
+import stat
 import struct
+import subprocess
 import time
 
 import mysql.connector
@@ -52,10 +55,12 @@ class Funnel:
 
 @pytest.fixture
 def start_funnel(start_chassis, tmp_path):
-    def start(*options, park_after=PARK_AFTER, users=None):
+    def start(*options, park_after=PARK_AFTER, users=None, socket_path=None):
+        """socket_path: clients connect on this Unix socket instead of a TCP port."""
         port, admin_port = free_port(), free_port()
         cfg = tmp_path / f"funnel-{port}.toml"
-        lines = ["[funnel]", f'address = "127.0.0.1:{port}"', f'backend-addresses = ["{HOST}:{PORT}"]',
+        address = socket_path or f"127.0.0.1:{port}"
+        lines = ["[funnel]", f'address = "{address}"', f'backend-addresses = ["{HOST}:{PORT}"]',
                  'auth-user = "root"', "threads = 2", f"client-park-after = {park_after}"]
         for name, fields in (users or {}).items():
             body = ", ".join(f'{k} = "{v}"' if isinstance(v, str) else f"{k} = {v}" for k, v in fields.items())
@@ -64,7 +69,10 @@ def start_funnel(start_chassis, tmp_path):
                   f'password = "{ADMIN_PASSWORD}"']
         cfg.write_text("\n".join(lines) + "\n")
         c = start_chassis("--plugins", "funnel,stats,admin", "--defaults-file", cfg, *options)
-        wait_for_port(port, c.proc)
+        if socket_path:
+            c.wait_for_log(f"listening on {socket_path}")
+        else:
+            wait_for_port(port, c.proc)
         c.wait_for_log("started plugins")
         return Funnel(c, port, admin_port)
 
@@ -105,6 +113,28 @@ def test_idle_client_is_parked_and_wakes_with_its_session(start_funnel):
         assert f.metric("funnel_client_parks") >= 6
         wait_parked(f)
         c.ping()   # COM_PING wakes it too
+
+
+def test_clients_on_a_unix_socket_are_served_parked_and_woken(start_funnel, tmp_path):
+    path = tmp_path / "funnel.sock"
+    f = start_funnel(socket_path=str(path))
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o777   # as mysqld's socket: the login is the check
+    c = pymysql.connect(unix_socket=str(path), user=APP_USER, password=APP_PASSWORD, database="funnel_test",
+                        autocommit=True, connect_timeout=10, read_timeout=30)
+    try:
+        assert query(c, "SELECT CURRENT_USER(), DATABASE()") == ((f"{APP_USER}@%", "funnel_test"),)
+        with f.admin() as a:
+            assert query(a, f"SELECT address FROM clients WHERE user = '{APP_USER}'") == (("localhost",),)
+        wait_parked(f)
+        assert query(c, "SELECT 'woken'") == (("woken",),)
+    finally:
+        c.close()
+    cli = subprocess.run(["mariadb", "--no-defaults", "-S", str(path), f"-u{APP_USER}", f"-p{APP_PASSWORD}", "-N", "-e",
+                          "SELECT 40 + 2"], capture_output=True, text=True, timeout=30)
+    assert cli.returncode == 0 and cli.stdout.strip() == "42", cli.stderr
+    code, _ = f.chassis.stop()
+    assert code == 0
+    assert not path.exists()   # removed on the way out
 
 
 def test_change_user_after_parking(start_funnel):

@@ -189,7 +189,8 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
             server.clients.add(self)
             return
         }
-        remoteAddress = context.remoteAddress?.ipAddress ?? "unknown"
+        // A client on the Unix socket is on this machine: MariaDB calls that host localhost.
+        remoteAddress = context.remoteAddress.map { $0.ipAddress ?? "localhost" } ?? "unknown"
         snapshot.update { $0.address = remoteAddress }
         let greeting = HandshakeV10(serverVersion: "5.5.5-" + server.configuration.serverVersion, connectionID: id,
                                     authPluginData: nonce, capabilities: Self.offeredCapabilities,

@@ -46,7 +46,7 @@ struct FunnelConfiguration: Sendable {
             return .nanoseconds(UInt64(v * 1e9))
         }
 
-        address = try HostPort(parsing: context.option("address") ?? "127.0.0.1:4040")
+        address = try HostPort(parsing: context.option("address") ?? "127.0.0.1:4040", allowSocket: true)
         backendMaxConnections = int("backend-max-connections")
         guard backendMaxConnections > 0 else { throw FunnelConfigurationError("backend-max-connections must be at least 1") }
         backends = try Self.backendSpecs(context: context, defaultMax: backendMaxConnections)

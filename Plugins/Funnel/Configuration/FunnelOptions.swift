@@ -3,8 +3,8 @@ import PluginKit
 /// Every option the funnel declares (`--funnel-NAME` or `[funnel] NAME`), with its default.
 enum FunnelOptions {
     static let all: [PluginDefinition.Option] = [
-        .init("address", .string, default: "127.0.0.1:4040", help: "Where clients connect (host:port)."),
-        .init("backend-addresses", .list, help: "Read-write backends (host:port, comma-separated); 127.0.0.1:3306 when no backend is given."),
+        .init("address", .string, default: "127.0.0.1:4040", help: "Where clients connect (host:port, or a Unix socket path)."),
+        .init("backend-addresses", .list, help: "Read-write backends (host:port or a Unix socket path, comma-separated); 127.0.0.1:3306 when no backend is given."),
         .init("read-only-backend-addresses", .list, help: "Read-only backends (replicas) for read/write splitting."),
         .init("backends", .table, help: "Backends with settings: [[funnel.backends]] address, role (rw|ro), weight, max-connections."),
         .init("balance", .string, default: "least-outstanding", help: "round-robin (weighted), least-outstanding (in-flight queries per weight) or random (weighted)."),

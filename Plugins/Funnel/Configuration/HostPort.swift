@@ -1,5 +1,5 @@
-/// "host:port", "[v6]:port" or ":port" (all interfaces); for a backend, also a Unix-domain
-/// socket: an absolute path or "unix:" and a path.
+/// "host:port", "[v6]:port" or ":port" (all interfaces); where `allowSocket`, also a
+/// Unix-domain socket: an absolute path or "unix:" and a path.
 struct HostPort: Hashable, Sendable, CustomStringConvertible {
     var host: String
     var port: Int

@@ -105,7 +105,14 @@ final class FunnelRuntime: @unchecked Sendable {
                 }
             }
         do {
-            listener = try bootstrap.bind(host: configuration.address.host, port: configuration.address.port).wait()
+            if let path = configuration.address.socketPath {
+                // A stale file of a previous run would make bind fail; a live listener keeps it.
+                listener = try bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).wait()
+                // Anyone on the machine may connect, as to mysqld's socket: the login is the check.
+                chmod(path, 0o777)
+            } else {
+                listener = try bootstrap.bind(host: configuration.address.host, port: configuration.address.port).wait()
+            }
         } catch {
             try? group.syncShutdownGracefully()
             throw FunnelConfigurationError("cannot listen on \(configuration.address): \(error)")
@@ -119,6 +126,7 @@ final class FunnelRuntime: @unchecked Sendable {
 
     func stop() {
         try? listener?.close().wait()
+        if let path = configuration.address.socketPath { unlink(path) }
         metrics?.stopCollecting()
         health.stop()
         stopParking()

@@ -14,6 +14,7 @@ import pytest
 from conftest import bin_dir, connector_client, free_port, read_log, run_chassis, wait_for_port
 from mariadb import (APP_PASSWORD, APP_USER, HOST, OTHER_PASSWORD, OTHER_USER, PORT, RO_PASSWORD, RO_USER,
                      prepare_server, require_mariadb, root, server_connections, wait_until)
+from test_stats import get, parse, value
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -430,9 +431,10 @@ def server_logins():
 def test_a_trickle_user_keeps_its_slot_against_a_flood(start_funnel, hold, most_logins, fewest_logins):
     """Backend connections belong to a user: each slot moved between users is a login on the
     server. With the rebalance hold the calm user keeps the slot it took from the flood; without
-    it the slot goes back and forth on every calm query."""
+    it the slot goes back and forth on every calm query. The stats plugin counts the moves."""
+    stats_port = free_port()
     f = start_funnel("--funnel-backend-max-connections=2", "--funnel-backlog-timeout=30",
-                     f"--funnel-rebalance-hold={hold}")
+                     f"--funnel-rebalance-hold={hold}", "--plugins", "stats", f"--stats-address=127.0.0.1:{stats_port}")
     flooders = [f.connect() for _ in range(8)]
     calm = f.connect(user=OTHER_USER, password=OTHER_PASSWORD)
     stop = threading.Event()
@@ -471,6 +473,12 @@ def test_a_trickle_user_keeps_its_slot_against_a_flood(start_funnel, hold, most_
     if most_logins is not None:
         assert logins <= most_logins, logins
     assert logins >= fewest_logins, logins
+    _, _, text = get(stats_port, "/metrics")
+    samples, _ = parse(text)
+    moves = value(samples, "funnel_backend_closes_total", backend=f"{HOST}:{PORT}", reason="rebalance")
+    if most_logins is not None:
+        assert 1 <= moves <= most_logins, moves
+    assert moves >= fewest_logins - 5, moves   # each move is a close and a login
 
 
 @pytest.fixture

@@ -99,6 +99,10 @@ final class FunnelMetrics: @unchecked Sendable {
                 emit.counter("funnel_backend_query_errors", help: "Queries answered with an error.", labels: l, Double(backend.errors.load(ordering: .relaxed)))
                 emit.counter("funnel_backend_connects", help: "Backend connections opened.", labels: l, Double(c?.counters.connectsSucceeded ?? 0))
                 emit.counter("funnel_backend_connect_failures", help: "Backend connections that failed to open.", labels: l, Double(c?.counters.connectsFailed ?? 0))
+                for reason in CloseReason.allCases {
+                    emit.counter("funnel_backend_closes", help: "Backend connections closed, by reason (rebalance: for another user's request).",
+                                 labels: l + [("reason", reason.metricLabel)], Double(c?.counters.closes[reason] ?? 0))
+                }
                 emit.counter("funnel_backend_sent_bytes", help: "Bytes the funnel sent to the backend.", labels: l, Double(backend.bytesSent.load(ordering: .relaxed)))
                 emit.counter("funnel_backend_received_bytes", help: "Bytes the funnel received from the backend.", labels: l, Double(backend.bytesReceived.load(ordering: .relaxed)))
             }
@@ -141,5 +145,21 @@ final class FunnelMetrics: @unchecked Sendable {
     func stopCollecting() {
         if collector != 0 { stats.removeCollector(collector) }
         collector = 0
+    }
+}
+
+extension CloseReason {
+    /// Prometheus label values are snake_case by custom.
+    var metricLabel: String {
+        switch self {
+        case .discarded: "discarded"
+        case .resetFailed: "reset_failed"
+        case .idleTimeout: "idle_timeout"
+        case .maxLifetime: "max_lifetime"
+        case .backendUnavailable: "backend_unavailable"
+        case .rebalance: "rebalance"
+        case .overLimit: "over_limit"
+        case .lost: "lost"
+        }
     }
 }

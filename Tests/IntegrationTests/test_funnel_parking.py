@@ -3,6 +3,7 @@ real MariaDB. A client idle past client-park-after leaves SwiftNIO (its socket w
 funnel's own epoll set) and comes back with its session on its next statement; a client in a
 transaction, pinned, or half-way through a packet is never parked."""
 import os
+import socket
 import stat
 import struct
 import subprocess
@@ -12,7 +13,7 @@ import mysql.connector
 import pymysql
 import pytest
 
-from conftest import connector_client, free_port, wait_for_port
+from conftest import bin_dir, connector_client, free_port, run_chassis, wait_for_port
 from mariadb import (APP_PASSWORD, APP_USER, HOST, OTHER_PASSWORD, OTHER_USER, PORT, prepare_server, require_mariadb,
                      root, wait_until)
 
@@ -135,6 +136,19 @@ def test_clients_on_a_unix_socket_are_served_parked_and_woken(start_funnel, tmp_
     code, _ = f.chassis.stop()
     assert code == 0
     assert not path.exists()   # removed on the way out
+
+
+def test_a_socket_in_use_is_not_taken_over_and_a_stale_one_is_replaced(start_funnel, chassis_bin, tmp_path):
+    path = tmp_path / "funnel.sock"
+    stale = socket.socket(socket.AF_UNIX)
+    stale.bind(str(path))   # left behind, as by a process that was killed: nobody listens
+    stale.close()
+    f = start_funnel(socket_path=str(path))
+    r = run_chassis(chassis_bin, "--plugin-dir", bin_dir(), "--plugins", "funnel", f"--funnel-address={path}",
+                    f"--funnel-backend-addresses={HOST}:{PORT}")
+    assert r.returncode == 5 and f"another process listens on {path}" in r.stderr, r.stderr
+    with pymysql.connect(unix_socket=str(path), user=APP_USER, password=APP_PASSWORD, database="funnel_test") as c:
+        assert query(c, "SELECT 'still served'") == (("still served",),)   # the first funnel keeps its socket
 
 
 def test_change_user_after_parking(start_funnel):

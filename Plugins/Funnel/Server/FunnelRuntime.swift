@@ -106,7 +106,12 @@ final class FunnelRuntime: @unchecked Sendable {
             }
         do {
             if let path = configuration.address.socketPath {
-                // A stale file of a previous run would make bind fail; a live listener keeps it.
+                // A stale file of a previous run would make bind fail and is replaced; one that
+                // something still listens on (another funnel, a mysqld) is not taken over.
+                if let live = try? ClientBootstrap(group: group).connectTimeout(.seconds(1)).connect(unixDomainSocketPath: path).wait() {
+                    live.close(promise: nil)
+                    throw FunnelConfigurationError("another process listens on \(path)")
+                }
                 listener = try bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).wait()
                 // Anyone on the machine may connect, as to mysqld's socket: the login is the check.
                 chmod(path, 0o777)
@@ -125,8 +130,11 @@ final class FunnelRuntime: @unchecked Sendable {
     }
 
     func stop() {
-        try? listener?.close().wait()
-        if let path = configuration.address.socketPath { unlink(path) }
+        if let listener {
+            try? listener.close().wait()
+            // Ours only once bound: a failed start must not remove another process's socket.
+            if let path = configuration.address.socketPath { unlink(path) }
+        }
         metrics?.stopCollecting()
         health.stop()
         stopParking()

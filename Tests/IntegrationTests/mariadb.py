@@ -47,6 +47,14 @@ def prepare_server():
         cur.execute("CREATE TABLE IF NOT EXISTS funnel_test.items (id INT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(100), b LONGBLOB)")
 
 
+def server_socket():
+    """The test server's Unix socket (Scripts/test exports it); a test that needs it fails without it."""
+    path = os.environ.get("MYSQL_TEST_SOCKET")
+    if not path or not os.path.exists(path):
+        pytest.fail(f"MYSQL_TEST_SOCKET ({path!r}) is not the test server's socket; run the tests through Scripts/test")
+    return path
+
+
 def server_connections(user):
     """Connections the server has for `user` (what the funnel holds open)."""
     with root() as c, c.cursor() as cur:

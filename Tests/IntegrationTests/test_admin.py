@@ -1,7 +1,6 @@
 """admin end to end: the real chassis with funnel, stats and admin in front of a real MariaDB;
 operators' clients (PyMySQL, the mariadb CLI) on the admin port read every table while a
 workload runs through the funnel, and change the funnel with the admin commands."""
-import os
 import subprocess
 import threading
 import time
@@ -11,7 +10,7 @@ import pytest
 
 from conftest import free_port, run_chassis, wait_for_port
 from mariadb import (APP_PASSWORD, APP_USER, HOST, OTHER_PASSWORD, OTHER_USER, PORT, prepare_server, require_mariadb,
-                     wait_until)
+                     server_socket, wait_until)
 
 ADMIN_USER, ADMIN_PASSWORD = "admin", "admin-secret"
 TABLES = ["backends", "pools", "clients", "users", "query_digests", "metrics", "plugins", "services", "config"]
@@ -294,9 +293,7 @@ def test_add_update_maintenance_and_drain_a_backend(start_admin):
 
 
 def test_move_to_a_backend_on_a_unix_socket_at_runtime(start_admin):
-    socket_path = os.environ.get("MYSQL_TEST_SOCKET")
-    if not socket_path or not os.path.exists(socket_path):
-        pytest.fail(f"MYSQL_TEST_SOCKET ({socket_path!r}) is not the test server's socket; run the tests through Scripts/test")
+    socket_path = server_socket()
     a = start_admin()
     with a.connect() as c:
         assert run(c, f"INSERT INTO backends (address, role) VALUES ('unix:{socket_path}', 'rw')") == 1

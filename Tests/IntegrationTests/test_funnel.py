@@ -13,7 +13,7 @@ import pytest
 
 from conftest import bin_dir, connector_client, free_port, read_log, run_chassis, wait_for_port
 from mariadb import (APP_PASSWORD, APP_USER, HOST, OTHER_PASSWORD, OTHER_USER, PORT, RO_PASSWORD, RO_USER,
-                     prepare_server, require_mariadb, root, server_connections, wait_until)
+                     prepare_server, require_mariadb, root, server_connections, server_socket, wait_until)
 from test_stats import get, parse, value
 
 
@@ -481,31 +481,10 @@ def test_a_trickle_user_keeps_its_slot_against_a_flood(start_funnel, hold, most_
     assert moves >= fewest_logins - 5, moves   # each move is a close and a login
 
 
-@pytest.fixture
-def start_socket_funnel(start_chassis, tmp_path):
-    """The funnel with its backend given as a Unix socket path (the test server's)."""
-    def start(backend):
-        port = free_port()
-        cfg = tmp_path / f"funnel-{port}.toml"
-        cfg.write_text("\n".join(["[funnel]", f'address = "127.0.0.1:{port}"', f'backend-addresses = ["{backend}"]',
-                                  'auth-user = "root"', "backlog-timeout = 3", "connect-timeout = 2"]) + "\n")
-        c = start_chassis("--plugins", "funnel", "--defaults-file", cfg)
-        wait_for_port(port, c.proc)
-        return Funnel(c, port)
-    return start
-
-
-def server_socket():
-    path = os.environ.get("MYSQL_TEST_SOCKET")
-    if not path or not os.path.exists(path):
-        pytest.fail(f"MYSQL_TEST_SOCKET ({path!r}) is not the test server's socket; run the tests through Scripts/test")
-    return path
-
-
 @pytest.mark.parametrize("form", ["path", "unix:path"])
-def test_backend_on_a_unix_socket(start_socket_funnel, form):
+def test_backend_on_a_unix_socket(start_funnel, form):
     path = server_socket()
-    f = start_socket_funnel(path if form == "path" else f"unix:{path}")
+    f = start_funnel(f"--funnel-backend-addresses={path if form == 'path' else f'unix:{path}'}")
     with f.connect() as c:
         c.begin()
         query(c, "UPDATE counters SET n = n + 1 WHERE id = 1")
@@ -527,9 +506,9 @@ def test_unusable_socket_address_is_a_clear_error(chassis_bin, address, message)
     assert message in r.stderr, r.stderr
 
 
-def test_backend_socket_that_does_not_exist_gives_a_clear_error(start_socket_funnel, tmp_path):
+def test_backend_socket_that_does_not_exist_gives_a_clear_error(start_funnel, tmp_path):
     missing = tmp_path / "no-such-mysqld.sock"
-    f = start_socket_funnel(str(missing))
+    f = start_funnel(f"--funnel-backend-addresses={missing}", "--funnel-connect-timeout=2")
     started = time.time()
     # The login already needs the backend (the user's password hash is looked up there).
     with pytest.raises(pymysql.err.OperationalError) as e:

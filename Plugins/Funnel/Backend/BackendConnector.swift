@@ -3,8 +3,8 @@ import NIOCore
 import NIOPosix
 import Pooling
 
-/// Opens backend connections: connect (TCP or a Unix socket), the login handshake, then session tracking on,
-/// so the funnel learns of every schema and tracked variable change from OK packets.
+/// Opens backend connections: connect (TCP or a Unix socket), the login handshake, then session
+/// tracking on, so the funnel learns of every schema and tracked variable change from OK packets.
 struct BackendConnector {
     /// What the funnel asks of every backend connection. No DEPRECATE_EOF (MariaDB does not
     /// speak it), no compression, no TLS; SESSION_TRACK is what makes transaction pooling exact.

@@ -2,9 +2,10 @@ import NIOCore
 import NIOPosix
 
 extension ClientBootstrap {
-    /// TCP (with Nagle off: every packet is a whole request or answer) or a Unix-domain socket.
+    /// TCP or a Unix-domain socket. ClientBootstrap turns Nagle off by default (every packet is a
+    /// whole request or answer), and skips that option on a Unix socket.
     func connect(to address: HostPort) -> EventLoopFuture<Channel> {
         if let path = address.socketPath { return connect(unixDomainSocketPath: path) }
-        return channelOption(.socketOption(.tcp_nodelay), value: 1).connect(host: address.host, port: address.port)
+        return connect(host: address.host, port: address.port)
     }
 }

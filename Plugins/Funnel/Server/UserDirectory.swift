@@ -114,8 +114,8 @@ final class UserDirectory: @unchecked Sendable {
     }
 }
 
-import Foundation
-
 struct NoLookupBackend: Error, CustomStringConvertible {
     var description: String { "no backend to look users up on" }
 }
+
+import Foundation

@@ -18,6 +18,26 @@ def cpu_seconds(pid: int) -> float:
     return sum(cpu_times(pid))
 
 
+def run_queue_seconds(pid: int) -> dict:
+    """{thread id: seconds it has spent runnable but waiting for a CPU so far} of the process's
+    threads (the second field of /proc/PID/task/TID/schedstat): a load generator's own scheduling
+    delay, which its latency figures include. By thread, so that a thread that ended between two
+    readings does not count as negative time."""
+    waits = {}
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{task}/schedstat") as f:
+                waits[int(task)] = int(f.read().split()[1]) / 1e9
+        except (OSError, IndexError, ValueError):   # a thread that ended meanwhile
+            pass
+    return waits
+
+
+def run_queue_growth(before: dict, after: dict) -> float:
+    """Seconds of run-queue wait between two readings, over the threads in both."""
+    return sum(after[t] - before[t] for t in after.keys() & before.keys())
+
+
 def status_value(pid: int, name: str) -> int:
     """A number of /proc/PID/status (VmRSS and the like in KiB, Threads as a count)."""
     with open(f"/proc/{pid}/status") as f:

@@ -6,7 +6,7 @@ import statistics
 import sys
 import time
 
-from . import callgrind, procstat
+from . import callgrind, procstat, prometheus
 from .services import BenchError
 from .lab import SB_PASSWORD, SB_USER, CALM_USER, FLOOD_USER, USER_PASSWORD, Setup
 
@@ -49,6 +49,7 @@ def summarize(runs, key, baseline=None):
             "runs": len(rs), "ok": len(ok), "errors": [r["error"] for r in rs if not r["ok"]],
             "qps": med([r["qps"] for r in ok]), "p50": med([r["p50"] for r in ok]),
             "p95": med([r["p95"] for r in ok]), "p99": med([r["p99"] for r in ok]),
+            "max_ms": med([r.get("max_ms") for r in ok]), "cpu_wait_ms": med([r.get("cpu_wait_ms") for r in ok]),
             "ignored_errors": sum(r["errors"] for r in ok),
         }
         for who in ("proxy", "mysqld", "sysbench"):
@@ -164,7 +165,8 @@ def crowd(lab):
         s = summary.get(k)
         if s:
             rows.append([k[0], k[1], num(s["qps"], 0), num(s["p95"], 2), num(s["p99"], 2), num(s["mysqld"]),
-                         num(s["mysqld_ratio"], 2), num(s["proxy"]), num(s["sysbench"]), num(s["connected"], 0),
+                         num(s["mysqld_ratio"], 2), num(s["proxy"]), num(s["sysbench"]), num(s["cpu_wait_ms"], 2),
+                         num(s["connected"], 0),
                          num(s["running"], 0), s["mysqld_threads"], num(s["logins"], 0), failures(s)])
     return {
         "title": f"A crowd: {n} client threads",
@@ -176,10 +178,12 @@ def crowd(lab):
             f"`server conns` and `running` are MariaDB's Threads_connected and Threads_running in the middle of the run; "
             f"`mysqld OS threads` is the most threads the mysqld process had (/proc; with one thread per connection "
             f"it also counts up to 256 cached threads of earlier runs); `server logins` is how many connections "
-            f"MariaDB accepted during the whole run (the clients', or the proxy's pool and user look-ups). The first {warmup} s "
-            f"(all the logins) are outside the measured window."),
+            f"MariaDB accepted during the whole run (the clients', or the proxy's pool and user look-ups). "
+            f"`sysbench waits ms/q` is the time sysbench's threads spent runnable but waiting for a CPU "
+            f"(/proc/PID/task/*/schedstat), per query: the load generator's own share of the latency it reports. "
+            f"The first {warmup} s (all the logins) are outside the measured window."),
         "columns": ["setup", "threads", "QPS", "p95 ms", "p99 ms", "mysqld µs/q", "mysqld ÷ direct@8",
-                    "proxy µs/q", "sysbench µs/q", "server conns", "running", "mysqld OS threads", "server logins", "problems"],
+                    "proxy µs/q", "sysbench µs/q", "sysbench waits ms/q", "server conns", "running", "mysqld OS threads", "server logins", "problems"],
         "rows": rows,
         "notes": [],
         "data": {"summary": {f"{k[0]}|{k[1]}": v for k, v in summary.items()}, "threads": n},
@@ -421,7 +425,8 @@ def backlog(lab):
     runs = []
     for rnd in range(lab.rounds):
         for variant, extra in alternate(variants, rnd % 2 == 1):
-            funnel = lab.funnel(pool, extra=extra, name=f"funnel (pool {pool}, {variant})")
+            # With stats: the funnel's own backlog wait and command time of each user.
+            funnel = lab.funnel(pool, plugins=("funnel", "stats"), extra=extra, name=f"funnel (pool {pool}, {variant})")
             started = [
                 (FLOOD_USER, lab.sysbench(f"s5 {variant} flood {flood_clients}t r{rnd + 1}", POINT, funnel, flood_clients,
                                           user=FLOOD_USER, password=USER_PASSWORD, warmup=warmup, start=True,
@@ -431,15 +436,17 @@ def backlog(lab):
                                          ignore_errors="all", rate=calm_rate)),
             ]
             results = {user: lab.finish(bench, funnel) for user, bench in started}
+            seen = funnel_view(lab, results)
             for user, r in results.items():
-                runs.append(record(r, setup=user, variant=variant, round=rnd))
+                runs.append(record(r, setup=user, variant=variant, round=rnd, funnel_view=seen.get(user, {})))
             flood, calm = results[FLOOD_USER], results[CALM_USER]
             if flood.ok and calm.ok and "proxy" in flood.cpu_us:   # the proxy's CPU served both users
                 runs[-2]["proxy_us_all"] = flood.cpu_us["proxy"] * flood.qps / (flood.qps + calm.qps)
                 runs[-2]["mysqld_us_all"] = flood.cpu_us["mysqld"] * flood.qps / (flood.qps + calm.qps)
     summary = summarize(runs, key=lambda r: (r["variant"], r["setup"]))
-    rows = [["direct, 4 threads (service time)", 4, "closed loop", num(reference.qps, 0), "-", num(reference.p50, 2),
-             num(reference.p95, 2), num(reference.p99, 2), reference.errors, "-", "-", "-", ""]]
+    rows = [["direct, 4 threads (service time)", 4, "closed loop", num(reference.qps, 0), "-",
+             slashed(reference.p50, reference.p95, reference.p99, reference.max_ms), num(reference.cpu_wait_ms, 2),
+             "-", "-", reference.errors, "-", "-", "-", ""]]
     notes, figures = [], {}
     for variant, _ in variants:
         of_variant = [r for r in runs if r["variant"] == variant and r["setup"] == FLOOD_USER]
@@ -452,17 +459,27 @@ def backlog(lab):
             s = summary.get((variant, user))
             if not s:
                 continue
+            of_user = [r["funnel_view"] for r in runs if r["variant"] == variant and r["setup"] == user and r["ok"]]
+            view = {k: med([v.get(k) for v in of_user]) for k in ("wait_p50", "wait_p99", "command_p99", "command_max")}
+            figures[variant][user] = view
             per_client = s["qps"] / clients if s["qps"] else None
             both = user == FLOOD_USER
             rows.append([f"{user} via funnel, {variant}", clients, load, num(s["qps"], 0), num(per_client, 2),
-                         num(s["p50"], 2), num(s["p95"], 2), num(s["p99"], 2), s["ignored_errors"],
-                         num(logins, 0) if both else "", num(proxy_us) if both else "", num(mysqld_us) if both else "",
-                         failures(s)])
+                         slashed(s["p50"], s["p95"], s["p99"], s["max_ms"]), num(s["cpu_wait_ms"], 2),
+                         slashed(view["wait_p50"], view["wait_p99"]), slashed(view["command_p99"], view["command_max"]),
+                         s["ignored_errors"], num(logins, 0) if both else "", num(proxy_us) if both else "",
+                         num(mysqld_us) if both else "", failures(s)])
         flood_s, calm_s = summary.get((variant, FLOOD_USER)), summary.get((variant, CALM_USER))
         if flood_s and calm_s and flood_s["p99"] and calm_s["p99"]:
             notes.append(f"{variant}: the calm user's p50 / p99 is {calm_s['p50'] / flood_s['p50']:.2f}x / "
                          f"{calm_s['p99'] / flood_s['p99']:.2f}x the flooding user's (1.0: both wait alike, first come "
                          f"first served; well below 1: the backlog keeps the calm user from queueing behind the flood).")
+        flood_view = figures[variant].get(FLOOD_USER, {})
+        if flood_s and flood_s["max_ms"] and flood_view.get("command_max"):
+            notes.append(f"{variant}: the flood's longest query took {flood_s['max_ms']:,.0f} ms for sysbench and "
+                         f"{flood_view['command_max']:,.0f} ms in the funnel (from reading it to the end of its answer): "
+                         f"the rest lies before the funnel reads a query or after it has written the answer; "
+                         f"sysbench's threads waited {flood_s['cpu_wait_ms']:.2f} ms per query for a CPU on average.")
     held, unheld = figures.get(variants[0][0], {}), figures.get(variants[1][0], {})
     if held.get("logins") is not None and unheld.get("logins"):
         notes.append(f"the hold cuts the server's logins per run from {unheld['logins']:,.0f} to {held['logins']:,.0f}"
@@ -481,14 +498,45 @@ def backlog(lab):
             f"a close and a login: the funnel runs with its default `rebalance-hold` (0.1 s) and, alternated with "
             f"it, with `rebalance-hold=0` (slots move at once). On the flood row, for both users together: "
             f"`server logins` is how many connections MariaDB accepted during the run (logins included), and the "
-            f"µs/q columns the funnel's and mysqld's CPU per query."),
-        "columns": ["who", "clients", "load", "QPS", "QPS/client", "p50 ms", "p95 ms", "p99 ms", "errors",
-                    "server logins", "funnel µs/q", "mysqld µs/q", "problems"],
+            f"µs/q columns the funnel's and mysqld's CPU per query. Latency is measured twice: by sysbench "
+            f"(p50 / p95 / p99 / max of the window), and by the funnel itself through the stats plugin "
+            f"(`funnel_backlog_wait_duration_seconds` and `funnel_user_query_duration_seconds` of the user, "
+            f"over the whole run, warm-up included): its backlog wait, and its command time from reading a "
+            f"query off the socket to the end of the answer. `sysbench waits ms/q` is the time sysbench's threads "
+            f"spent runnable but waiting for a CPU (/proc/PID/task/*/schedstat) per query, part of what sysbench "
+            f"reports and none of the funnel's."),
+        "columns": ["who", "clients", "load", "QPS", "QPS/client", "sysbench p50 / p95 / p99 / max ms",
+                    "sysbench waits ms/q", "funnel: backlog wait p50 / p99 ms", "funnel: command p99 / max ms",
+                    "errors", "server logins", "funnel µs/q", "mysqld µs/q", "problems"],
         "rows": rows,
         "notes": notes,
         "data": {"summary": {f"{v} / {u}": row for (v, u), row in summary.items()}, "figures": figures},
         "runs": runs,
     }
+
+
+def funnel_view(lab, results):
+    """The funnel's own figures per user (ms) from its stats endpoint, read after a run while the
+    funnel still runs: backlog wait p50 / p99 and command time p99 / max."""
+    try:
+        samples = prometheus.scrape(lab.stats_port)
+    except OSError as e:
+        lab.incident(f"could not read the funnel's stats: {e}")
+        return {}
+    out = {}
+    for user in results:
+        def ms(name, **labels):
+            v = prometheus.value(samples, name, user=user, **labels)
+            return v * 1e3 if v is not None else None
+        out[user] = {"wait_p50": ms("funnel_backlog_wait_duration_seconds", quantile="0.5"),
+                     "wait_p99": ms("funnel_backlog_wait_duration_seconds", quantile="0.99"),
+                     "command_p99": ms("funnel_user_query_duration_seconds", quantile="0.99"),
+                     "command_max": ms("funnel_user_query_duration_seconds_max")}
+    return out
+
+
+def slashed(*values):
+    return " / ".join(num(v, 2) for v in values)
 
 
 ALL = {1: overhead, 2: crowd, 3: memory, 4: plugin_costs, 5: backlog}

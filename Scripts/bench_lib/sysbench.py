@@ -45,6 +45,8 @@ class Result:
     p50: float = 0.0          # latency of an event, ms (a query for point selects, a transaction otherwise)
     p95: float = 0.0
     p99: float = 0.0
+    max_ms: float = 0.0       # the longest event after the checkpoint, ms
+    cpu_wait_ms: float = 0.0  # sysbench's threads' time waiting for a CPU, ms per event (procstat.run_queue_seconds)
     events: int = 0           # events after the checkpoint (the histogram's count)
     errors: int = 0           # ignored errors after the checkpoint
     reconnects: int = 0
@@ -69,7 +71,8 @@ class Sysbench:
                      f"--rate={rate}", *([f"--mysql-ignore-errors={ignore_errors}"] if ignore_errors else []),
                      *extra, "run"]
         self._lines = []
-        self._first = self._last = None   # (second, {label: cpu seconds}) at the window's ends
+        self._first = self._last = None   # (second, {label: cpu times}) at the window's ends
+        self._waits = [None, None, 0.0]   # sysbench's run queue at the start and near the end; events between
         self._qps_sum = self._tps_sum = 0.0
         self._max_threads = {}
         self._proc = None
@@ -93,6 +96,12 @@ class Sysbench:
                 pass
         return cpu
 
+    def _run_queue(self):
+        try:
+            return procstat.run_queue_seconds(self.watch["sysbench"])
+        except OSError:
+            return None
+
     def _read(self):
         for line in self._proc.stdout:
             self._lines.append(line)
@@ -102,9 +111,15 @@ class Sysbench:
             second = int(m.group(1))
             if second == self.warmup:
                 self._first = (second, self._snapshot())
+                # sysbench's run queue: one file per thread, too many to read every second
+                # without disturbing the run, so at the start and a second before the end
+                # (at the end its threads are already leaving).
+                self._waits = [self._run_queue(), None, 0.0]
             elif self._first and second > self._first[0]:
                 self._last = (second, self._snapshot())
                 self._tps_sum += float(m.group(3))
+                if second == self.seconds - 1 and self._waits[0] is not None:
+                    self._waits[1:] = [self._run_queue(), self._tps_sum]
                 self._qps_sum += float(m.group(4))
                 if self.probe and not self._probed and second >= (self.warmup + self.seconds) // 2:
                     try:
@@ -161,6 +176,11 @@ class Sysbench:
         buckets = [(float(m.group(1)), int(m.group(2))) for m in map(BUCKET.match, histogram.splitlines()) if m]
         r.events = sum(c for _, c in buckets)
         r.p50, r.p95, r.p99 = (percentile(buckets, p) for p in (50, 95, 99))
+        m = re.search(r"max:\s+([\d.]+)", final)
+        r.max_ms = float(m.group(1)) if m else 0.0
+        before, after, events = self._waits
+        if before is not None and after is not None and events:
+            r.cpu_wait_ms = procstat.run_queue_growth(before, after) * 1e3 / events
         r.ok = True
 
 

@@ -2,6 +2,8 @@
 /stats.json are read back: exact counts, latency quantiles in range, promtool clean. And the
 funnel answers the same with stats left out."""
 import json
+import threading
+import time
 
 import pymysql
 import pytest
@@ -72,6 +74,11 @@ def test_known_workload_gives_exact_counts_and_sane_quantiles(start_chassis):
     assert value(samples, "funnel_backend_up", backend=backend) == 1
     assert value(samples, "funnel_backend_received_bytes_total", backend=backend) > 0
     assert value(samples, "funnel_backlog_wait_duration_seconds_count", user=APP_USER) == queries
+    # The user's view of the same commands: as many, and never shorter than the backend's.
+    assert value(samples, "funnel_user_query_duration_seconds_count", user=APP_USER) == queries
+    user_p50 = value(samples, "funnel_user_query_duration_seconds", user=APP_USER, quantile="0.5")
+    assert 0.001 <= user_p50 < 0.05, user_p50
+    assert value(samples, "funnel_user_query_duration_seconds_max", user=APP_USER) >= 0.001
 
     # The digests: literals folded, counts exact, rows counted.
     _, _, body = get(c.stats_port, "/stats.json")
@@ -81,6 +88,54 @@ def test_known_workload_gives_exact_counts_and_sane_quantiles(start_chassis):
     assert sleep["calls"] == 1000 and sleep["rows_sent"] == 1000 and sleep["errors"] == 0
     inserts = [d for t, d in by_text.items() if t.startswith("INSERT INTO stats_w")]
     assert len(inserts) == 1 and inserts[0]["calls"] == 100 and inserts[0]["rows_affected"] == 100
+    c.stop()
+
+
+def test_each_user_gets_its_own_command_time_backlog_wait_included(start_chassis):
+    """funnel_user_query_duration: per user, from the command's read to its answer. On a pool of
+    one, a user's quick query that waits behind another user's SLEEP counts the wait; the
+    backend's histogram mixes both users, the per-user ones keep them apart."""
+    port, stats_port = free_port(), free_port()
+    c = start_chassis("--plugins", "funnel,stats", f"--funnel-address=127.0.0.1:{port}",
+                      f"--funnel-backend-addresses={HOST}:{PORT}", "--funnel-auth-user=root",
+                      "--funnel-backend-max-connections=1", "--funnel-rebalance-hold=0",
+                      f"--stats-address=127.0.0.1:{stats_port}")
+    wait_for_port(port, c.proc)
+    slow = pymysql.connect(host="127.0.0.1", port=port, user=APP_USER, password=APP_PASSWORD, autocommit=True)
+    quick = pymysql.connect(host="127.0.0.1", port=port, user=OTHER_USER, password=OTHER_PASSWORD, autocommit=True)
+    with quick.cursor() as cur:          # alone: served at once
+        for _ in range(20):
+            cur.execute("SELECT 1")
+    sleeping = threading.Thread(target=lambda: slow.cursor().execute("SELECT SLEEP(0.5)"))
+    sleeping.start()
+    deadline = time.monotonic() + 5
+    while True:                          # the SLEEP holds the only connection
+        with root() as r, r.cursor() as cur:
+            cur.execute("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT SLEEP(0.5)%'")
+            if cur.fetchone()[0] == 1:
+                break
+        assert time.monotonic() < deadline, "the SLEEP never reached the server"
+        time.sleep(0.01)
+    with quick.cursor() as cur:          # waits in the backlog for the SLEEP to end
+        cur.execute("SELECT 2")
+        assert cur.fetchone() == (2,)
+    sleeping.join(5)
+    slow.close(); quick.close()
+
+    _, _, text = get(stats_port, "/metrics")
+    samples, types = parse(text)
+    assert types["funnel_user_query_duration_seconds"] == "summary"
+    quick_n = value(samples, "funnel_user_query_duration_seconds_count", user=OTHER_USER)
+    slow_n = value(samples, "funnel_user_query_duration_seconds_count", user=APP_USER)
+    # PyMySQL's SET AUTOCOMMIT at login is a command of each user too.
+    assert quick_n == 22 and slow_n == 2, (quick_n, slow_n)
+    assert value(samples, "funnel_backend_query_duration_seconds_count", backend=f"{HOST}:{PORT}") == quick_n + slow_n
+    quick_p50 = value(samples, "funnel_user_query_duration_seconds", user=OTHER_USER, quantile="0.5")
+    quick_max = value(samples, "funnel_user_query_duration_seconds_max", user=OTHER_USER)
+    waited = value(samples, "funnel_backlog_wait_duration_seconds_max", user=OTHER_USER)
+    assert quick_p50 < 0.1, quick_p50                  # its usual query: no wait, no sleep
+    assert 0.2 <= waited <= quick_max < 2.0, (waited, quick_max)   # the waiting one: wait included
+    assert value(samples, "funnel_user_query_duration_seconds_max", user=APP_USER) >= 0.5
     c.stop()
 
 

@@ -123,3 +123,102 @@ def test_settle_gives_up_at_the_timeout(monkeypatch):
     waited, share = procstat.settle(idle_share=0.9, quiet_seconds=3, timeout=7, sleep=lambda _: None)
     assert waited == 7
     assert share == 0.05
+
+
+# ---------------------------------------------------------------------------------- what a run reads
+
+SYSBENCH_TAIL = """\
+[ 2s ] thds: 8 tps: 100.00 qps: 100.00 (r/w/o: 100.00/0.00/0.00) lat (ms,95%): 1.00 err/s: 0.00 reconn/s: 0.00
+[ 3s ] thds: 8 tps: 300.00 qps: 300.00 (r/w/o: 300.00/0.00/0.00) lat (ms,95%): 1.00 err/s: 0.00 reconn/s: 0.00
+SQL statistics:
+    queries:                             700  (233.33 per sec.)
+    ignored errors:                      2      (0.00 per sec.)
+    reconnects:                          0      (0.00 per sec.)
+
+Latency (ms):
+         min:                                    0.20
+         avg:                                    1.50
+         max:                                 1113.49
+         95th percentile:                        1.00
+
+Latency histogram (values are in milliseconds)
+       value  ------------- distribution ------------- count
+       0.500 |****************************************  500
+       1.000 |********                                  100
+    1113.490 |*                                         1
+"""
+
+
+def test_a_runs_longest_event_and_its_cpu_wait_per_event_come_from_the_window():
+    from bench_lib import sysbench
+    bench = sysbench.Sysbench("t", "oltp_point_select", 1, "u", "p", 8, 3, 1, None)
+    # The window: seconds 1 to 3, 400 events. Its run-queue readings: at the start and a second
+    # before the end (300 events later); thread 12 ended in between and counts for nothing.
+    bench._first = (1, {"sysbench": (1.0, 0.5)})
+    bench._last = (3, {"sysbench": (1.2, 0.6)})
+    bench._tps_sum = bench._qps_sum = 400.0
+    bench._waits = [{10: 1.0, 11: 2.0, 12: 5.0}, {10: 1.2, 11: 2.4}, 300.0]
+    r = sysbench.Result("t")
+    bench._fill(r, SYSBENCH_TAIL)
+    assert r.ok and r.max_ms == 1113.49 and r.errors == 2
+    assert abs(r.cpu_wait_ms - 2.0) < 1e-9          # 600 ms over 300 events
+    assert abs(r.cpu_us["sysbench"] - 0.3 / 400 * 1e6) < 1e-6
+    assert (r.p50, r.p99) == (0.5, 1.0)
+
+
+def test_without_a_run_queue_reading_no_cpu_wait_is_claimed():
+    from bench_lib import sysbench
+    bench = sysbench.Sysbench("t", "oltp_point_select", 1, "u", "p", 8, 3, 1, None)
+    bench._first = (1, {})
+    bench._last = (3, {})
+    bench._tps_sum = bench._qps_sum = 400.0
+    bench._waits = [None, None, 0.0]
+    r = sysbench.Result("t")
+    bench._fill(r, SYSBENCH_TAIL)
+    assert r.ok and r.cpu_wait_ms == 0.0
+
+
+def test_run_queue_seconds_reads_every_thread_of_a_live_process():
+    """By thread: the workers and the main thread are all there, and time only moves on."""
+    import os
+    import threading
+    from bench_lib import procstat
+    stop = threading.Event()
+    workers = [threading.Thread(target=stop.wait) for _ in range(3)]
+    for w in workers:
+        w.start()
+    try:
+        first = procstat.run_queue_seconds(os.getpid())
+        assert {w.native_id for w in workers} | {threading.get_native_id()} <= first.keys()
+        sum(range(200000))                              # run a little, so the clock can only move on
+        then = procstat.run_queue_seconds(os.getpid())
+        assert all(v >= 0.0 for v in first.values())
+        assert procstat.run_queue_growth(first, then) >= 0.0
+    finally:
+        stop.set()
+        for w in workers:
+            w.join()
+    try:
+        procstat.run_queue_seconds(2 ** 22 + 1)         # above pid_max: no such process
+    except OSError:
+        pass
+    else:
+        raise AssertionError("a missing process must raise OSError")
+
+
+def test_the_funnels_own_figures_are_read_by_name_and_labels():
+    from bench_lib import prometheus
+    samples = prometheus.parse(
+        '# HELP funnel_user_query_duration_seconds x\n'
+        '# TYPE funnel_user_query_duration_seconds summary\n'
+        'funnel_user_query_duration_seconds{user="flood",quantile="0.99"} 0.239\n'
+        'funnel_user_query_duration_seconds{user="calm",quantile="0.99"} 0.002\n'
+        'funnel_user_query_duration_seconds_max{user="flood"} 0.2934\n'
+        'funnel_user_query_duration_seconds_count{user="a \\"quoted\\" name"} 7\n'
+        'funnel_clients 2000\n')
+    assert prometheus.value(samples, "funnel_user_query_duration_seconds", user="flood", quantile="0.99") == 0.239
+    assert prometheus.value(samples, "funnel_user_query_duration_seconds", quantile="0.99", user="calm") == 0.002
+    assert prometheus.value(samples, "funnel_user_query_duration_seconds_max", user="flood") == 0.2934
+    assert prometheus.value(samples, "funnel_user_query_duration_seconds_count", user='a \\"quoted\\" name') == 7
+    assert prometheus.value(samples, "funnel_clients") == 2000
+    assert prometheus.value(samples, "funnel_user_query_duration_seconds_max", user="nobody") is None

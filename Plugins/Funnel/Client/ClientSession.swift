@@ -89,10 +89,10 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
     /// `pins` as the clients table shows them, made when they change, not on every statement.
     private var pinnedLabel = ""
     private var backend: BackendConnection?
-    /// The stats plugin's backlog-wait histogram of the user, and its digest scope of the user
-    /// and database (nil: none to be had, the strings go with each query); resolved again when
-    /// either name changed (a flag, so a statement compares no strings).
-    private var waitSeries: StatsClient.Series?
+    /// The stats plugin's histograms of the user (backlog wait, command time), and its digest
+    /// scope of the user and database (nil: none to be had, the strings go with each query);
+    /// resolved again when either name changed (a flag, so a statement compares no strings).
+    private var userSeries: FunnelMetrics.UserSeries?
     private var digestScope: StatsClient.DigestScope?
     private var statsKeysStale = true
     /// What the snapshot last got that changes seldom, so a statement republishes only its state
@@ -615,7 +615,7 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
         case .success(let (connection, lease)):
             backend = connection
             if statsKeysStale { resolveStatsKeys() }
-            waitSeries?.record(nanoseconds: lease.waited.nanoseconds)
+            userSeries?.wait?.record(nanoseconds: lease.waited.nanoseconds)
             publishSnapshot()
             // Usually the connection is already in the client's state: no round trip, no future.
             guard let preparing = prepare(connection, needsPing: lease.needsPing) else {
@@ -890,9 +890,10 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
                 let elapsed = UInt64(max((NIODeadline.now() - startedAt).nanoseconds, 0))
                 let failed = summary.isError
                 connection.state?.recordQuery(nanoseconds: elapsed, failed: failed)
+                if statsKeysStale { resolveStatsKeys() }
+                userSeries?.query?.record(nanoseconds: elapsed)
                 // Moved out, not copied: the buffer is not needed after this (one retain fewer).
                 if let sql = current?.sql.take() {
-                    if statsKeysStale { resolveStatsKeys() }
                     // Through the scope when there is one: two pointers, no reference count touched.
                     sql.withUnsafeReadableBytes { payload in
                         if let digestScope {
@@ -922,7 +923,7 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
     private func resolveStatsKeys() {
         statsKeysStale = false
         guard let metrics = server.metrics else { return }   // `metrics` is fixed at start
-        waitSeries = metrics.waitSeries(user: userName)
+        userSeries = metrics.userSeries(user: userName)
         digestScope = metrics.digestScope(user: userName, database: database)
     }
 

@@ -14,9 +14,10 @@ final class FunnelMetrics: @unchecked Sendable {
     private let connectDuration: StatsClient.Metric?
     private let checkDuration: StatsClient.Metric?
     private let waitDuration: StatsClient.Metric?
+    private let userQueryDuration: StatsClient.Metric?
     private let pins: StatsClient.Metric?
     private let lock = NIOLock()
-    private var waitSeries: [String: StatsClient.Series] = [:]
+    private var userSeries: [String: UserSeries] = [:]
     private var pinSeries: [PinReason: StatsClient.Series] = [:]
     private var collector: UInt64 = 0
     let digests: Bool
@@ -29,6 +30,7 @@ final class FunnelMetrics: @unchecked Sendable {
         connectDuration = stats.metric(.histogram, "funnel_backend_connect_duration", help: "Time to open and log in a backend connection.", labels: ["backend"])
         checkDuration = stats.metric(.histogram, "funnel_backend_health_check_duration", help: "Health check time, per backend.", labels: ["backend"])
         waitDuration = stats.metric(.histogram, "funnel_backlog_wait_duration", help: "Time a request waited in the backlog for a backend connection.", labels: ["user"])
+        userQueryDuration = stats.metric(.histogram, "funnel_user_query_duration", help: "Time from reading a user's command to the end of its response (backlog wait included).", labels: ["user"])
         pins = stats.metric(.counter, "funnel_client_pins", help: "Clients pinned to their backend connection, by cause.", labels: ["reason"])
     }
 
@@ -39,12 +41,18 @@ final class FunnelMetrics: @unchecked Sendable {
                                                check: checkDuration?.series([backend.id.name]))
     }
 
-    /// The user's backlog-wait histogram (sessions keep it: a lookup per acquisition is too much).
-    func waitSeries(user: String) -> StatsClient.Series? {
-        lock.withLock { () -> StatsClient.Series? in
-            if let s = waitSeries[user] { return s }
-            let s = waitDuration?.series([user])
-            waitSeries[user] = s
+    /// A user's histograms: the backlog wait, and the whole command as the funnel saw it.
+    struct UserSeries {
+        let wait: StatsClient.Series?
+        let query: StatsClient.Series?
+    }
+
+    /// The user's series (sessions keep them: a lookup per statement is too much).
+    func userSeries(user: String) -> UserSeries {
+        lock.withLock {
+            if let s = userSeries[user] { return s }
+            let s = UserSeries(wait: waitDuration?.series([user]), query: userQueryDuration?.series([user]))
+            userSeries[user] = s
             return s
         }
     }

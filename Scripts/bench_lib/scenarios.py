@@ -107,6 +107,9 @@ def overhead(lab):
                 runs.append(record(r, test=test, threads=threads, setup=s.name, round=rnd))
     summary = summarize(runs, key=lambda r: (r["test"], r["threads"], r["setup"]),
                         baseline=lambda k: (k[0], k[1], "direct"))
+    for test in tests:
+        for threads in thread_counts:
+            summary[(test, threads, "funnel")]["vs_haproxy"] = paired(runs, test, threads, "funnel", "haproxy")
     rows = []
     for test in tests:
         for threads in thread_counts:
@@ -122,7 +125,9 @@ def overhead(lab):
             f"straight to MariaDB, through haproxy (TCP mode) and through the funnel (transaction pooling, "
             f"pool of 64 backend connections). QPS counts queries; p95 is the latency of one event "
             f"(query or transaction) in ms; CPU columns are microseconds of CPU per query of each process; "
-            f"`all` is their sum. ×direct is the QPS ratio to direct in the same round."),
+            f"`all` is their sum. ×direct is the QPS ratio to direct in the same round. The targets are judged "
+            f"round by round: the funnel's CPU per query and QPS over haproxy's in the same round, median over "
+            f"rounds (the targets table gives the range of the rounds too)."),
         "columns": ["test", "threads", "setup", "QPS", "×direct", "p95 ms", "proxy µs/q", "mysqld µs/q",
                     "sysbench µs/q", "all µs/q", "problems"],
         "rows": rows,
@@ -130,6 +135,24 @@ def overhead(lab):
         "data": {"summary": {"|".join(map(str, k)): v for k, v in summary.items()}},
         "runs": runs,
     }
+
+
+def paired(runs, test, threads, setup, other):
+    """Round by round, setup's figures over other's in the same round (they ran minutes apart, in
+    alternated order, so the machine's slower and faster spells touch both alike): the proxy's CPU
+    per query and the QPS, each as {"median", "low", "high", "rounds"}. The targets are judged on
+    these medians; low and high show how far single rounds strayed."""
+    def of(setup_name):
+        return {r["round"]: r for r in runs
+                if (r["test"], r["threads"], r["setup"]) == (test, threads, setup_name) and r["ok"]}
+    mine, theirs = of(setup), of(other)
+    out = {}
+    for figure, get in (("cpu", lambda r: r["cpu_us"].get("proxy")), ("qps", lambda r: r["qps"])):
+        ratios = [get(mine[n]) / get(theirs[n]) for n in sorted(mine.keys() & theirs.keys())
+                  if get(mine[n]) and get(theirs[n])]
+        if ratios:
+            out[figure] = {"median": med(ratios), "low": min(ratios), "high": max(ratios), "rounds": len(ratios)}
+    return out
 
 
 # ---------------------------------------------------------------------------------- 2. a crowd

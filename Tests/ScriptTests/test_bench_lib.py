@@ -222,3 +222,48 @@ def test_the_funnels_own_figures_are_read_by_name_and_labels():
     assert prometheus.value(samples, "funnel_user_query_duration_seconds_count", user='a \\"quoted\\" name') == 7
     assert prometheus.value(samples, "funnel_clients") == 2000
     assert prometheus.value(samples, "funnel_user_query_duration_seconds_max", user="nobody") is None
+
+
+# ---------------------------------------------------------------------------------- overhead, by round
+
+def overhead_runs(funnel_cpu, haproxy_cpu, funnel_qps, haproxy_qps):
+    """Scenario 1 runs of one workload: round n has funnel_cpu[n], haproxy_cpu[n], ..."""
+    runs = []
+    for n in range(len(funnel_cpu)):
+        for setup, cpu, qps in (("direct", None, 40000), ("haproxy", haproxy_cpu[n], haproxy_qps[n]),
+                                ("funnel", funnel_cpu[n], funnel_qps[n])):
+            runs.append({"test": "oltp_point_select", "threads": 8, "setup": setup, "round": n, "ok": True,
+                         "qps": qps, "cpu_us": {} if cpu is None else {"proxy": cpu}})
+    return runs
+
+
+def test_rounds_are_paired_so_a_slow_spell_does_not_decide():
+    from bench_lib.scenarios import paired
+    # The funnel's round 2 ran in a slow spell (45 against haproxy's 35). Apart, the medians would
+    # say 45 vs 35; round by round the funnel is cheaper in two rounds of three.
+    runs = overhead_runs(funnel_cpu=[30, 45, 46], haproxy_cpu=[31, 35, 47],
+                         funnel_qps=[21000, 18000, 15000], haproxy_qps=[20000, 18500, 15500])
+    p = paired(runs, "oltp_point_select", 8, "funnel", "haproxy")
+    assert p["cpu"]["rounds"] == 3
+    assert abs(p["cpu"]["median"] - 46 / 47) < 1e-9 and abs(p["cpu"]["high"] - 45 / 35) < 1e-9
+    assert abs(p["qps"]["median"] - 18000 / 18500) < 1e-9 and p["qps"]["high"] == 1.05
+
+
+def test_overhead_targets_are_judged_on_the_paired_medians_and_say_how_many_hold():
+    from bench_lib.scenarios import paired
+    summary = {}
+    for threads, (f_cpu, h_cpu) in {8: ([30, 31], [32, 33]), 64: ([40, 41], [35, 36])}.items():
+        runs = overhead_runs(f_cpu, h_cpu, funnel_qps=[20000, 20000], haproxy_qps=[19000, 21000])
+        for r in runs:
+            r["threads"] = threads
+        for setup, cpu in (("funnel", f_cpu), ("haproxy", h_cpu)):
+            summary[f"oltp_point_select|{threads}|{setup}"] = {"proxy": sum(cpu) / 2, "ratio": 0.5}
+        summary[f"oltp_point_select|{threads}|funnel"]["vs_haproxy"] = paired(runs, "oltp_point_select", threads,
+                                                                              "funnel", "haproxy")
+    got = verdicts({1: {"data": {"summary": summary}}})
+    cpu = next(v for k, v in got.items() if k.startswith("Overhead: funnel's CPU"))
+    qps = next(v for k, v in got.items() if k.startswith("Overhead: funnel's QPS"))
+    assert cpu[0] == "missed (holds in 1 of 2)", cpu
+    assert "point_select 8t: 30.5 vs 32.5, 0.94x (rounds 0.94-0.94)" in cpu[1]
+    assert "point_select 64t: 40.5 vs 35.5, 1.14x" in cpu[1]
+    assert qps[0] == "holds" and "1.00x (rounds 0.95-1.05)" in qps[1]   # median of 20/19 and 20/21: 1.0025

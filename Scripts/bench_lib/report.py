@@ -69,33 +69,26 @@ def judge(sections) -> list:
     out = []
     s1 = sections.get(1, {}).get("data", {}).get("summary")
     if s1:
-        cpu, qps = [], []
+        # Judged on the paired ratios, funnel over haproxy round by round (scenarios.paired).
+        targets = {"cpu": ("Overhead: funnel's CPU per query at most haproxy's (µs/q, funnel vs haproxy; "
+                           "funnel ÷ haproxy by round)", lambda r: r <= 1.0, lambda f: f"{f['proxy']:.1f}"),
+                   "qps": ("Overhead: funnel's QPS ratio to direct at least haproxy's (funnel vs haproxy; "
+                           "funnel ÷ haproxy by round)", lambda r: r >= 1.0, lambda f: f"{f['ratio']:.2f}")}
+        checks = {figure: [] for figure in targets}
         for key, f in s1.items():
             test, threads, setup = key.split("|")
             if setup != "funnel":
                 continue
-            h = s1.get(f"{test}|{threads}|haproxy")
-            name = f"{test.removeprefix('oltp_')} {threads}t"
-            paired = f.get("vs_haproxy", {})
-            if "cpu" in paired:   # round by round (scenarios.paired)
-                p = paired["cpu"]
-                cpu.append((p["median"] <= 1.0, f"{name}: {f['proxy']:.1f} vs {h['proxy']:.1f}, {spread(p)}"))
-            elif h and f["proxy"] is not None and h["proxy"] is not None:   # results stored before pairing
-                cpu.append((f["proxy"] <= h["proxy"], f"{name}: {f['proxy']:.1f} vs {h['proxy']:.1f}"))
-            if "qps" in paired:
-                p = paired["qps"]
-                qps.append((p["median"] >= 1.0, f"{name}: {f['ratio']:.2f} vs {h['ratio']:.2f}, {spread(p)}"))
-            elif h and f["ratio"] is not None and h["ratio"] is not None:
-                qps.append((f["ratio"] >= h["ratio"], f"{name}: {f['ratio']:.2f} vs {h['ratio']:.2f}"))
-        def held(checks):
-            n = sum(ok for ok, _ in checks)
-            return f" (holds in {n} of {len(checks)})" if 0 < n < len(checks) else ""
-        out.append(("Overhead: funnel's CPU per query at most haproxy's (µs/q, funnel vs haproxy; funnel ÷ haproxy "
-                    "by round)", (verdict(all(ok for ok, _ in cpu)) + held(cpu)) if cpu else "n/a",
-                    "; ".join(e for _, e in cpu)))
-        out.append(("Overhead: funnel's QPS ratio to direct at least haproxy's (funnel vs haproxy; funnel ÷ haproxy "
-                    "by round)", (verdict(all(ok for ok, _ in qps)) + held(qps)) if qps else "n/a",
-                    "; ".join(e for _, e in qps)))
+            h = s1[f"{test}|{threads}|haproxy"]
+            for figure, p in f.get("vs_haproxy", {}).items():
+                _, holds, shown = targets[figure]
+                checks[figure].append((holds(p["median"]), f"{test.removeprefix('oltp_')} {threads}t: "
+                                                           f"{shown(f)} vs {shown(h)}, {spread(p)}"))
+        for figure, (title, _, _) in targets.items():
+            found = checks[figure]
+            n = sum(ok for ok, _ in found)
+            result = verdict(n == len(found)) + (f" (holds in {n} of {len(found)})" if 0 < n < len(found) else "")
+            out.append((title, result if found else "n/a", "; ".join(e for _, e in found)))
     s2 = sections.get(2, {}).get("data", {}).get("summary")
     if s2:
         n = sections[2]["data"]["threads"]

@@ -336,6 +336,30 @@ def test_kill_client(start_admin):
         assert error(c, "KILL CLIENT 999999") == (1094, "Unknown thread id: 999999")
 
 
+def test_a_client_killed_mid_query_leaves_no_query_in_flight(start_admin):
+    """least-outstanding balancing ranks backends by queries in flight: a query whose client is
+    killed before its answer must leave that count, or its backend looks busy for ever."""
+    a = start_admin()
+    backend = f"{HOST}:{PORT}"
+    with a.connect() as c:
+        def in_flight():
+            return query(c, f"SELECT in_flight FROM backends WHERE address = '{backend}'")[0][0]
+
+        victims = [a.client() for _ in range(3)]
+        payload = b"\x03SELECT SLEEP(30)"   # a COM_QUERY, sent without waiting for its answer
+        for v in victims:
+            v._sock.sendall(len(payload).to_bytes(3, "little") + b"\x00" + payload)
+        wait_until(lambda: in_flight() == 3, message="three queries in flight")
+        for row in query(c, f"SELECT id FROM clients WHERE user = '{APP_USER}'"):
+            run(c, f"KILL CLIENT {row[0]}")
+        wait_until(lambda: in_flight() == 0, message="no query in flight after the kills")
+        with a.client() as client:   # the backend still serves, and counts its next query out again
+            assert query(client, "SELECT 1") == ((1,),)
+        assert in_flight() == 0
+        for v in victims:
+            v._sock.close()
+
+
 def test_set_live_option(start_admin):
     a = start_admin("--funnel-backend-max-connections=1", "--funnel-backlog-timeout=30")
     with a.connect() as c:

@@ -1063,7 +1063,9 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
         phase = .closed
         if let waiting { server.coordinator.cancel(waiting) }
         waiting = nil
-        if backend != nil {
+        if let connection = backend {
+            // Its answer will never be relayed: settle the count the balancer reads now.
+            if current?.sent == true { connection.state?.inFlight.wrappingDecrement(ordering: .relaxed) }
             // Mid-response or mid-transaction the connection's state is unknown: close it, and the
             // server rolls back. Pinned or session-pooled ones are reset; the rest are clean.
             let disposition: ReleaseDisposition

@@ -199,10 +199,10 @@ extension ConnectionPool {
     }
 
     /// Try to move a waiting request forward: hand it an idle connection, let it adopt a connect
-    /// nobody waits for, or (if `mayOpen`) open one, on none of the backends in `avoiding`. True
-    /// if it moved. `idleChecked`: the caller already found no idle connection for it.
-    func serve(_ waiter: Waiter, mayOpen: Bool, idleChecked: Bool = false, avoiding: [BackendID] = [],
-               now: PoolInstant, into actions: inout PoolActions) -> Bool {
+    /// nobody waits for, or (if `mayOpen`) open one, on none of the backends a connect of its own
+    /// failed on (no retry storm on a backend that refuses). True if it moved. `idleChecked`: the
+    /// caller already found no idle connection for it.
+    func serve(_ waiter: Waiter, mayOpen: Bool, idleChecked: Bool = false, now: PoolInstant, into actions: inout PoolActions) -> Bool {
         if isDatabaseFull(waiter.database) { return false }
         if !idleChecked, let connection = idleConnection(for: waiter) {
             handOver(waiter, connection, now: now, into: &actions)
@@ -215,7 +215,7 @@ extension ConnectionPool {
             return true
         }
         guard mayOpen, let backend = firstCandidate(waiter.backends, { candidate in
-            openBlockers(candidate, waiter.user).isEmpty && !avoiding.contains(candidate.id) ? candidate : nil
+            openBlockers(candidate, waiter.user).isEmpty && !waiter.failedOn.contains(candidate.id) ? candidate : nil
         }) else {
             return false
         }
@@ -289,6 +289,8 @@ extension ConnectionPool {
                 return true
             }
             if serve(waiter, mayOpen: true, idleChecked: true, now: now, into: &actions) { return true }
+            // Held back by its own failed connects, not by the pool: a request behind it may open.
+            if !waiter.failedOn.isEmpty { continue }
             if user.queue.isUniform, waiter.pending == nil { break }
             stuck = (waiter.database, waiter.backends, waiter.pending != nil)
         }

@@ -126,7 +126,7 @@ extension ConnectionPool {
                 problems.append("\(waiter.id) waits while an idle connection could serve it")
             }
             if waiter.pending == nil {
-                if firstCandidate(waiter.backends, { openBlockers($0, waiter.user).isEmpty ? $0 : nil }) != nil {
+                if firstCandidate(waiter.backends, { openBlockers($0, waiter.user).isEmpty && !waiter.failedOn.contains($0.id) ? $0 : nil }) != nil {
                     problems.append("\(waiter.id) waits while a connection could be opened for it")
                 }
                 if firstCandidate(waiter.backends, { $0.pools[name]?.connecting.first { $0.openedFor == nil } }) != nil {

@@ -136,14 +136,17 @@ extension ConnectionPool {
     /// A connect failed (or its socket died before it was established). Its request moves on to
     /// an idle connection or a connect under way, else to another candidate backend it has not
     /// failed on that can open one now (nothing was sent yet, so another backend is safe), else
-    /// it fails.
+    /// it waits on if a connection of its user on one of its backends is in use and will come
+    /// back (a connect refused on a busy pool, say with "too many connections", costs a wait up
+    /// to the backlog timeout, not an error), else it fails.
     func fail(connecting connection: ConnectionRecord, message: String, now: PoolInstant, into actions: inout PoolActions) {
         let waiter = connection.openedFor
         mustMove(connection, to: nil)
         connection.pool.counters.connectsFailed += 1
         connection.pool.backend.counters.connectsFailed += 1
         waiter?.failedOn.append(connection.pool.key.backend)
-        if let waiter, waiter.isWaiting, !serve(waiter, mayOpen: true, avoiding: waiter.failedOn, now: now, into: &actions) {
+        if let waiter, waiter.isWaiting, !serve(waiter, mayOpen: true, now: now, into: &actions),
+           !mayComeBack(to: waiter) {
             waiter.user.requests.connectFailures += 1
             requests.connectFailures += 1
             finish(waiter)
@@ -151,6 +154,18 @@ extension ConnectionPool {
                                                           user: connection.pool.key.user, message: message)))
         }
         removeBackendIfDone(connection.pool.backend)
+    }
+
+    /// Whether a connection of the request's user on one of its available backends is being
+    /// opened, in use or being reset, so that it may come to the request later.
+    func mayComeBack(to waiter: Waiter) -> Bool {
+        let busy: BackendRecord? = firstCandidate(waiter.backends) { backend in
+            guard let pool = waiter.user.pools[backend.id], pool.counts.connecting + pool.counts.leased + pool.counts.resetting > 0 else {
+                return nil
+            }
+            return backend
+        }
+        return busy != nil
     }
 
     func retireIdle(_ pool: PoolRecord, now: PoolInstant, into actions: inout PoolActions) {

@@ -288,9 +288,13 @@ public final class ConnectionPool {
             }
         }
         dispatch(now: now, into: &actions)
+        let warming = actions.endIndex
         for backend in backendOrder where backend.isAvailable {
             for pool in backend.pools.values { warm(pool, now: now, into: &actions) }
         }
+        // A request that may not open on a backend (a connect of its own failed there) adopts a
+        // warming connect there instead.
+        if actions.endIndex > warming, !waiters.isEmpty { dispatch(now: now, into: &actions) }
         return actions
     }
 

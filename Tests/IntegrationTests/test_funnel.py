@@ -300,6 +300,42 @@ def test_500_clients_through_8_connections(start_funnel):
 
 # ----------------------------------------------------------------- backlog
 
+def test_server_side_user_cap_costs_a_wait_not_an_error(start_funnel):
+    """The server caps a user at 2 connections (MAX_USER_CONNECTIONS), the funnel allows more.
+    Connects beyond the cap are refused with 1226; their requests wait for the user's connections
+    in use and run on them. The refusals do not eject the backend: another user keeps working."""
+    with root() as r:
+        query(r, "DROP USER IF EXISTS 'capped'@'%'")
+        query(r, "CREATE USER 'capped'@'%' IDENTIFIED BY 'capped-pw' WITH MAX_USER_CONNECTIONS 2")
+        query(r, "GRANT SELECT ON funnel_test.* TO 'capped'@'%'")
+    try:
+        f = start_funnel("--funnel-backend-max-connections=8", "--funnel-backlog-timeout=20",
+                         "--funnel-eject-after-failures=2")
+        results, errors = [], []
+
+        def client():
+            try:
+                with f.connect(user="capped", password="capped-pw") as c:
+                    results.append(query(c, "SELECT SLEEP(0.5)")[0][0])
+            except pymysql.err.MySQLError as e:
+                errors.append(e.args)
+
+        threads = [threading.Thread(target=client) for _ in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        assert errors == [], errors
+        assert results == [0] * 6
+        assert server_connections("capped") <= 2
+        with f.connect() as c:   # the backend is still up for everybody else
+            assert query(c, "SELECT 1") == ((1,),)
+        assert "is DOWN" not in f.chassis.text()
+    finally:
+        with root() as r:
+            query(r, "DROP USER IF EXISTS 'capped'@'%'")
+
+
 def test_waiting_client_gets_the_connection_when_it_frees(start_funnel):
     f = start_funnel("--funnel-backend-max-connections=1", "--funnel-backlog-timeout=20")
     with f.connect() as holder, f.connect() as waiter:

@@ -203,6 +203,58 @@ def test_all_backends_down_backlog_then_clear_error(servers, start_funnel):
         wait_until(lambda: _try_port(conn) == b.port, timeout=15, message="back after restart")
 
 
+def test_requests_waiting_when_the_backend_goes_down_wait_for_it(servers, start_funnel):
+    """The only backend is ejected while requests wait for its one connection (that connection is
+    killed mid-query); a health check brings it back. The waiting requests wait for it, as
+    requests arriving while it is down do, and run: none fails with ERR 9003 at once."""
+    _, b, _ = servers
+    f = start_funnel([(b.address, "rw", 1)], "--funnel-backend-max-connections=1", "--funnel-eject-after-failures=1",
+                     "--funnel-backlog-timeout=20")
+    holder = connect(f)
+    held = {}
+
+    def hold():
+        try:
+            with holder.cursor() as cur:
+                cur.execute("SELECT SLEEP(5)")
+                held["result"] = cur.fetchone()
+        except pymysql.err.MySQLError as e:
+            held["error"] = e.args[0]
+
+    def sleeping_thread():
+        with pymysql.connect(host=HOST, port=b.port, user="root", password="") as r, r.cursor() as cur:
+            cur.execute("SELECT ID FROM information_schema.PROCESSLIST WHERE INFO = 'SELECT SLEEP(5)'")
+            row = cur.fetchone()
+            return row and row[0]
+
+    holding = threading.Thread(target=hold, daemon=True)
+    holding.start()
+    wait_until(sleeping_thread, message="the holder's statement running on the backend")
+    results = []
+
+    def waiter():
+        try:
+            with connect(f) as conn:
+                results.append(port_of(conn))
+        except pymysql.err.MySQLError as e:
+            results.append(e.args)
+
+    waiters = [threading.Thread(target=waiter, daemon=True) for _ in range(3)]
+    for t in waiters:
+        t.start()
+    time.sleep(1)   # logged in, their statements in the backlog behind the SLEEP
+    assert results == [], results
+    with pymysql.connect(host=HOST, port=b.port, user="root", password="") as r, r.cursor() as cur:
+        cur.execute(f"KILL {sleeping_thread()}")
+    for t in waiters:
+        t.join(30)
+    holding.join(30)
+    assert "error" in held, held   # the statement on the killed connection fails; nothing else does
+    f.wait_for_log(f"backend {b.address} is DOWN")
+    assert results == [b.port] * 3, results
+    holder.close()
+
+
 def _try_port(conn):
     try:
         return port_of(conn)

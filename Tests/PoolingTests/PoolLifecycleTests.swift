@@ -91,6 +91,41 @@ final class PoolLifecycleTests: XCTestCase {
         XCTAssertEqual(try h.pool.connectionFailed(only.id, now: h.now, error: "boom").failures.map(\.request), [r2])
     }
 
+    func testConnectFailureWaitsForAConnectionInUseToComeBack() throws {
+        let h = PoolHarness(PoolConfiguration(waitTimeout: .seconds(5)), backends: [("db1", 2)])
+        let (r1, a1) = h.acquire()
+        let c1 = try XCTUnwrap(a1.connects.first).id
+        XCTAssertEqual(h.established(c1).handOvers.map(\.request), [r1])
+        let (r2, a2) = h.acquire()
+        let c2 = try XCTUnwrap(a2.connects.first).id
+        // The server refuses the second connection; the first one is in use and will come back.
+        let refused = try h.pool.connectionFailed(c2, now: h.now, error: "Too many connections")
+        h.check()
+        XCTAssertTrue(refused.failures.isEmpty)
+        XCTAssertTrue(refused.connects.isEmpty)   // no second try on the backend it failed on
+        XCTAssertEqual(h.pool.waitingCount, 1)
+        XCTAssertEqual(try h.pool.release(c1, now: h.now).handOvers.map(\.request), [r2])
+        // With nothing in use to wait for, a refused connect fails its request at once.
+        _ = try h.pool.release(c1, .close, now: h.now)
+        h.check()
+        let (r3, a3) = h.acquire()
+        let c3 = try XCTUnwrap(a3.connects.first).id
+        XCTAssertEqual(try h.pool.connectionFailed(c3, now: h.now, error: "Too many connections").failures.map(\.request), [r3])
+    }
+
+    func testConnectFailureWaitsOnlyUntilTheBacklogTimeout() throws {
+        let h = PoolHarness(PoolConfiguration(waitTimeout: .seconds(5)), backends: [("db1", 2)])
+        let (r1, a1) = h.acquire()
+        let c1 = try XCTUnwrap(a1.connects.first).id
+        XCTAssertEqual(h.established(c1).handOvers.map(\.request), [r1])
+        let (r2, a2) = h.acquire()
+        XCTAssertTrue(try h.pool.connectionFailed(XCTUnwrap(a2.connects.first).id, now: h.now, error: "refused").failures.isEmpty)
+        h.advance(.seconds(6))
+        let expired = h.tick()
+        XCTAssertEqual(expired.failures.map(\.request), [r2])
+        guard case .timeout = expired.failures.first?.failure else { return XCTFail("\(expired.failures)") }
+    }
+
     func testConnectFailureFallsBackToAnotherConnectUnderWay() throws {
         let h = PoolHarness(backends: [("db1", 2)])
         let (r1, a1) = h.acquire()

@@ -34,10 +34,23 @@ final class PoolCoordinator: @unchecked Sendable {
     /// statement. Inside a struct it keeps its own form.
     private struct Waiting {
         let complete: Completion
+        /// What the request asked for: if every backend that could serve it goes down while it
+        /// waits, it is parked, as a request arriving then would be (see `repark`).
+        let user: String
+        let database: String?
+        let role: BackendRole
+        let affinity: Int?
+        /// When it asked, on the pool's clock (no second clock read per waiting statement).
+        let asked: PoolInstant
+        /// Set when it was parked before: its first wait counts too.
+        let since: NIODeadline?
+        let deadline: NIODeadline?
     }
     private var waiters: [RequestID: Waiting] = [:]
     private var parked: [RequestID: Parked] = [:]
     private var parkedOrder: [RequestID] = []
+    /// A request was parked by `repark` since the last retry of the parked ones.
+    private var reparked = false
     private var nextRequest: UInt64 = 1
     private var admission: ClientAdmission
     private var paused = false
@@ -261,9 +274,10 @@ final class PoolCoordinator: @unchecked Sendable {
             }
             if candidates.isEmpty { return (request, .refused) }
             let remaining = deadline.map { PoolDuration(nanoseconds: UInt64(max(($0 - .now()).nanoseconds, 1))) }
+            let now = Self.now()
             let actions: PoolActions
             do {
-                actions = try pool.acquire(request, user: user, database: database, backends: .preferred(candidates), now: Self.now(),
+                actions = try pool.acquire(request, user: user, database: database, backends: .preferred(candidates), now: now,
                                            timeout: remaining, affinity: affinity)
             } catch {
                 return (request, .refused)
@@ -272,7 +286,8 @@ final class PoolCoordinator: @unchecked Sendable {
                let connection = connections[lease.connection] {
                 return (request, .served(connection, lease))
             }
-            waiters[request] = Waiting(complete: completion())
+            waiters[request] = Waiting(complete: completion(), user: user, database: database, role: role, affinity: affinity,
+                                       asked: now, since: since, deadline: deadline)
             return (request, .queued(actions))
         }
         switch submission {
@@ -303,6 +318,7 @@ final class PoolCoordinator: @unchecked Sendable {
     private func retryParked() {
         let ready: [(RequestID, Parked)] = lock.withLock {
             guard !paused else { return [] }
+            reparked = false
             let list = parkedOrder.compactMap { id in parked[id].map { (id, $0) } }
             parked = [:]
             parkedOrder = []
@@ -378,6 +394,11 @@ final class PoolCoordinator: @unchecked Sendable {
         }
         run(lock.withLock { pool.tick(now: Self.now()) })
         finishDrains()
+        // A request reparked just after its backend came back (which retried what was parked
+        // then) gets its next try here, a tick later, not at its deadline.
+        if lock.withLock({ reparked && !paused }), registry.all.contains(where: { $0.health == .up }) {
+            retryParked()
+        }
     }
 
     private func run(_ actions: PoolActions) {
@@ -399,6 +420,7 @@ final class PoolCoordinator: @unchecked Sendable {
                 waiter.complete(.success((connection, lease)))
             case .fail(let request, let failure):
                 guard let waiter = lock.withLock({ waiters.removeValue(forKey: request) }) else { continue }
+                if case .noBackendAvailable = failure, repark(request, waiter) { continue }
                 if case .timeout = failure { events.publishIfWanted(.backlogTimeout) { PoolErrors.describe(failure) } }
                 waiter.complete(.failure(failure))
             case .connect(let id, let backend, let user):
@@ -414,6 +436,25 @@ final class PoolCoordinator: @unchecked Sendable {
                 reset(connection)
             }
         }
+    }
+
+    /// The pool fails a waiting request when none of its backends takes new work any more. If one
+    /// of them is only down (the health checker may bring it back), the request is parked
+    /// instead, as one arriving now would be: it waits out the rest of its backlog timeout for
+    /// a backend to come up, and a backend ejected for a moment costs its waiting clients
+    /// latency, not ERR 9003.
+    private func repark(_ request: RequestID, _ waiting: Waiting) -> Bool {
+        guard registry.anyWillServe(waiting.role) else { return false }
+        let now = Self.now().nanoseconds
+        let waited = now > waiting.asked.nanoseconds ? Int64(clamping: now - waiting.asked.nanoseconds) : 0
+        let since = waiting.since ?? .now() - .nanoseconds(waited)
+        lock.withLock {
+            parked[request] = Parked(user: waiting.user, database: waiting.database, role: waiting.role, affinity: waiting.affinity,
+                                     completion: waiting.complete, deadline: waiting.deadline ?? since + waitTimeout, since: since)
+            parkedOrder.append(request)
+            reparked = true
+        }
+        return true
     }
 
     private func open(_ id: ConnectionID, backend: BackendID, user: String) {
@@ -443,6 +484,8 @@ final class PoolCoordinator: @unchecked Sendable {
             case .failure(let error):
                 if case BackendError.refused(let err) = error, err.errorCode == 1045 {
                     self.credentials.forget(user)   // the password changed on the backend
+                } else if case BackendError.refused(let err) = error, Self.userLimitCodes.contains(err.errorCode) {
+                    // The server caps this user, not the backend: no health failure.
                 } else {
                     self.backendFailed(state, reason: "connect failed: \(error)")
                 }
@@ -452,6 +495,10 @@ final class PoolCoordinator: @unchecked Sendable {
             }
         }
     }
+
+    /// Login refusals that are about the user's own limits on the server (ER_TOO_MANY_USER_CONNECTIONS,
+    /// ER_USER_LIMIT_REACHED): the backend is fine, other users still get in.
+    static let userLimitCodes: Set<UInt16> = [1203, 1226]
 
     /// Passive health: consecutive connect failures or connections lost mid-query eject a backend.
     var ejectAfterFailures = 3

@@ -300,6 +300,54 @@ def test_500_clients_through_8_connections(start_funnel):
 
 # ----------------------------------------------------------------- backlog
 
+def test_clients_that_come_and_go_leave_no_memory_behind(start_funnel):
+    """An application that connects per request: thousands of clients come and go. Each one's
+    session, channel and buffers must go with it (a reference cycle once kept about 3.5 KiB of
+    every client that ever connected)."""
+    f = start_funnel()
+
+    def rss_kib():
+        with open(f"/proc/{f.chassis.proc.pid}/status") as status:
+            return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+
+    def churn(greetings, logins):
+        for _ in range(greetings):   # the greeting, then gone
+            with socket.create_connection(("127.0.0.1", f.port), timeout=10) as s:
+                assert s.recv(1024)
+        for _ in range(logins):      # logged in, a statement, quit
+            with f.connect() as c:
+                assert query(c, "SELECT 1") == ((1,),)
+
+    churn(1000, 100)   # warm-up: the allocator's arenas and the funnel's caches reach their size
+    before = rss_kib()
+    churn(6000, 400)
+    grown = rss_kib() - before
+    assert grown < 4096, f"RSS grew {grown} KiB over 6,400 clients that left"
+
+
+def test_backend_connections_that_come_and_go_leave_no_memory_behind(start_funnel):
+    """Backend connections retired after every statement (a max lifetime shorter than one): each
+    closed connection's channel, handler and buffers must go with it."""
+    f = start_funnel("--funnel-max-lifetime=0.001", "--funnel-backend-max-connections=2")
+
+    def rss_kib():
+        with open(f"/proc/{f.chassis.proc.pid}/status") as status:
+            return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+
+    def churn(statements):
+        with f.connect() as c:
+            for _ in range(statements):
+                assert query(c, "SELECT 1") == ((1,),)
+
+    logins = server_logins()
+    churn(300)
+    assert server_logins() - logins >= 290, "the connections were not retired"
+    before = rss_kib()
+    churn(3000)
+    grown = rss_kib() - before
+    assert grown < 2048, f"RSS grew {grown} KiB over 3,000 backend connections that closed"
+
+
 def test_server_side_user_cap_costs_a_wait_not_an_error(start_funnel):
     """The server caps a user at 2 connections (MAX_USER_CONNECTIONS), the funnel allows more.
     Connects beyond the cap are refused with 1226; their requests wait for the user's connections

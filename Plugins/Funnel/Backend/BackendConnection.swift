@@ -45,7 +45,7 @@ final class BackendConnection: @unchecked Sendable {
 
     /// Runs a funnel-internal command on the connection's loop.
     func run(_ payload: ByteBuffer, collect: Bool = false) -> EventLoopFuture<BackendHandler.InternalResult> {
-        eventLoop.flatSubmit { self.handler.runInternal(payload, collect: collect) }
+        eventLoop.flatSubmit { self.handler.runInternal(payload, collect: collect, on: self.eventLoop) }
     }
 
     func query(_ sql: String, collect: Bool = false) -> EventLoopFuture<BackendHandler.InternalResult> {

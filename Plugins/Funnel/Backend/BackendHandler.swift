@@ -87,7 +87,12 @@ final class BackendHandler: ChannelInboundHandler {
         readRearm.attach(context)
     }
 
-    func handlerRemoved(context: ChannelHandlerContext) { readRearm.detach() }
+    /// The context holds this handler: keeping it past removal would keep the closed channel,
+    /// its buffers and this handler alive for good (a reference cycle).
+    func handlerRemoved(context: ChannelHandlerContext) {
+        readRearm.detach()
+        self.context = nil
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var buffer = remainder.joined(with: unwrapInboundIn(data))
@@ -250,8 +255,8 @@ final class BackendHandler: ChannelInboundHandler {
     // MARK: commands (called on the channel's event loop)
 
     /// Runs one of the funnel's own commands; the response never reaches a client.
-    func runInternal(_ payload: ByteBuffer, collect: Bool = false) -> EventLoopFuture<InternalResult> {
-        guard let context else { preconditionFailure("runInternal before the handler was added") }
+    func runInternal(_ payload: ByteBuffer, collect: Bool = false, on loop: EventLoop) -> EventLoopFuture<InternalResult> {
+        guard let context else { return loop.makeFailedFuture(BackendError.closed) }   // closed and torn down
         let promise = context.eventLoop.makePromise(of: InternalResult.self)
         guard case .idle = state else {
             promise.fail(BackendError.protocolViolation("internal command while busy"))

@@ -783,14 +783,15 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
     }
 
     func relayFlush() {
-        if eventLoop.inEventLoop { context.flush() } else { channel.flush() }
+        if eventLoop.inEventLoop, let context { context.flush() } else { channel.flush() }
     }
 
     /// A relayed response's bytes: through this handler's context when the backend shares the
     /// client's loop (the usual case; the channel's entry point costs several hundred
     /// instructions more), else through the channel, which hops to the client's loop.
     private func toClient(_ bytes: ByteBuffer, flush: Bool) {
-        if eventLoop.inEventLoop {
+        // No context: the client left and its handler was removed; the closed channel drops it.
+        if eventLoop.inEventLoop, let context {
             if flush { writer.writeAndFlush(bytes, from: context) } else { context.write(NIOAny(bytes), promise: nil) }
         } else {
             if flush { channel.writeAndFlush(bytes, promise: nil) } else { channel.write(bytes, promise: nil) }
@@ -882,7 +883,7 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
         defer { publishSnapshot() }
         if closeAfterAnswer {
             closeAfterAnswer = false
-            context.close(promise: nil)
+            context?.close(promise: nil)
         }
         if let connection = backend, current?.sent == true {
             connection.state?.inFlight.wrappingDecrement(ordering: .relaxed)
@@ -1083,6 +1084,14 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
         admitted = false
         script = nil
         context.fireChannelInactive()
+    }
+
+    /// The context holds this handler: kept past removal, it would keep the closed channel, its
+    /// buffers and this session alive for good (a reference cycle, about 3.5 KiB per client
+    /// that ever connected). What may still run after this (a response relayed from a backend
+    /// connection) checks for the context.
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {

@@ -91,16 +91,21 @@ final class PoolLifecycleTests: XCTestCase {
         XCTAssertEqual(try h.pool.connectionFailed(only.id, now: h.now, error: "boom").failures.map(\.request), [r2])
     }
 
-    func testConnectFailureWaitsForAConnectionInUseToComeBack() throws {
+    /// One connection in use (`inUse`) and a second request (`waiting`) whose own connect the
+    /// server refused (`refused`: what the pool answered to that).
+    private func secondConnectRefused() throws -> (h: PoolHarness, inUse: ConnectionID, waiting: RequestID, refused: PoolActions) {
         let h = PoolHarness(PoolConfiguration(waitTimeout: .seconds(5)), backends: [("db1", 2)])
         let (r1, a1) = h.acquire()
         let c1 = try XCTUnwrap(a1.connects.first).id
         XCTAssertEqual(h.established(c1).handOvers.map(\.request), [r1])
         let (r2, a2) = h.acquire()
-        let c2 = try XCTUnwrap(a2.connects.first).id
-        // The server refuses the second connection; the first one is in use and will come back.
-        let refused = try h.pool.connectionFailed(c2, now: h.now, error: "Too many connections")
+        let refused = try h.pool.connectionFailed(XCTUnwrap(a2.connects.first).id, now: h.now, error: "Too many connections")
         h.check()
+        return (h, c1, r2, refused)
+    }
+
+    func testConnectFailureWaitsForAConnectionInUseToComeBack() throws {
+        let (h, c1, r2, refused) = try secondConnectRefused()
         XCTAssertTrue(refused.failures.isEmpty)
         XCTAssertTrue(refused.connects.isEmpty)   // no second try on the backend it failed on
         XCTAssertEqual(h.pool.waitingCount, 1)
@@ -114,12 +119,8 @@ final class PoolLifecycleTests: XCTestCase {
     }
 
     func testConnectFailureWaitsOnlyUntilTheBacklogTimeout() throws {
-        let h = PoolHarness(PoolConfiguration(waitTimeout: .seconds(5)), backends: [("db1", 2)])
-        let (r1, a1) = h.acquire()
-        let c1 = try XCTUnwrap(a1.connects.first).id
-        XCTAssertEqual(h.established(c1).handOvers.map(\.request), [r1])
-        let (r2, a2) = h.acquire()
-        XCTAssertTrue(try h.pool.connectionFailed(XCTUnwrap(a2.connects.first).id, now: h.now, error: "refused").failures.isEmpty)
+        let (h, _, r2, refused) = try secondConnectRefused()
+        XCTAssertTrue(refused.failures.isEmpty)
         h.advance(.seconds(6))
         let expired = h.tick()
         XCTAssertEqual(expired.failures.map(\.request), [r2])

@@ -136,6 +136,10 @@ def test_each_user_gets_its_own_command_time_backlog_wait_included(start_chassis
     assert quick_p50 < 0.1, quick_p50                  # its usual query: no wait, no sleep
     assert 0.2 <= waited <= quick_max < 2.0, (waited, quick_max)   # the waiting one: wait included
     assert value(samples, "funnel_user_query_duration_seconds_max", user=APP_USER) >= 0.5
+    # The backend's time leaves the wait out: the SLEEP and a few quick queries, not the wait on top.
+    slow_sum = value(samples, "funnel_user_query_duration_seconds_sum", user=APP_USER)
+    backend_sum = value(samples, "funnel_backend_query_duration_seconds_sum", backend=f"{HOST}:{PORT}")
+    assert 0.5 <= backend_sum < slow_sum + 0.15 < slow_sum + waited, (backend_sum, slow_sum, waited)
     c.stop()
 
 

@@ -43,6 +43,9 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
         var continues: Bool
         var sent = false
         var startedAt: NIODeadline
+        /// When a backend connection came, if the command had to wait for one: the backend's
+        /// time (its latency figures, the digests) starts there, the client's at `startedAt`.
+        var servedAt: NIODeadline?
         /// The first packet of a COM_QUERY (the command byte, then the SQL), for the stats plugin's
         /// digests: the payload itself, not a slice of it (one retain, not a new buffer view).
         var sql: ByteBuffer?
@@ -604,6 +607,7 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
     }
 
     private func acquired(_ result: Result<(BackendConnection, Lease), PoolFailure>, role: BackendRole, replayInsertID: Bool) {
+        let afterWait = waiting != nil
         waiting = nil
         guard case .command = phase, current != nil else {
             if case .success(let (connection, _)) = result { server.coordinator.release(connection, .clean) }
@@ -614,6 +618,7 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
             replyAndFinish(PoolErrors.packet(for: failure))
         case .success(let (connection, lease)):
             backend = connection
+            if afterWait { current?.servedAt = .now() }   // a clock read only for a command that waited
             if statsKeysStale { resolveStatsKeys() }
             userSeries?.wait?.record(nanoseconds: lease.waited.nanoseconds)
             publishSnapshot()
@@ -888,9 +893,12 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
         if let connection = backend, current?.sent == true {
             connection.state?.inFlight.wrappingDecrement(ordering: .relaxed)
             if let summary, let startedAt = current?.startedAt {   // not the whole Command: no copy of its buffers
-                let elapsed = UInt64(max((NIODeadline.now() - startedAt).nanoseconds, 0))
+                let now = NIODeadline.now()
+                let elapsed = UInt64(max((now - startedAt).nanoseconds, 0))
+                // The backend's share: without the wait for a connection, which is the pool's.
+                let onBackend = current?.servedAt.map { UInt64(max((now - $0).nanoseconds, 0)) } ?? elapsed
                 let failed = summary.isError
-                connection.state?.recordQuery(nanoseconds: elapsed, failed: failed)
+                connection.state?.recordQuery(nanoseconds: onBackend, failed: failed)
                 if statsKeysStale { resolveStatsKeys() }
                 userSeries?.query?.record(nanoseconds: elapsed)
                 // Moved out, not copied: the buffer is not needed after this (one retain fewer).
@@ -899,10 +907,10 @@ final class ClientSession: ChannelInboundHandler, RelaySink, @unchecked Sendable
                     sql.withUnsafeReadableBytes { payload in
                         if let digestScope {
                             guard let sql = FunnelMetrics.sql(payload) else { return }
-                            digestScope.record(sql, nanoseconds: elapsed, rowsSent: summary.rowCount,
+                            digestScope.record(sql, nanoseconds: onBackend, rowsSent: summary.rowCount,
                                                rowsAffected: summary.affectedRows, failed: failed)
                         } else {
-                            server.metrics?.recordQuery(payload, user: userName, database: database, nanoseconds: elapsed,
+                            server.metrics?.recordQuery(payload, user: userName, database: database, nanoseconds: onBackend,
                                                         rowsSent: summary.rowCount, rowsAffected: summary.affectedRows,
                                                         failed: failed)
                         }

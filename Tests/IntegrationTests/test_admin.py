@@ -292,6 +292,24 @@ def test_add_update_maintenance_and_drain_a_backend(start_admin):
             assert query(client, "SELECT 2") == ((2,),)
 
 
+def test_a_backend_still_draining_cannot_be_added_again_yet(start_admin):
+    a = start_admin("--funnel-drain-timeout=30")
+    primary, second = f"{HOST}:{PORT}", f"localhost:{PORT}"
+    with a.connect() as c, a.client() as client:
+        assert run(c, f"INSERT INTO backends (address) VALUES ('{second}')") == 1
+        assert run(c, f"UPDATE backends SET state = 'maintenance' WHERE address = '{primary}'") == 1
+        client.begin()   # a transaction on the second backend, the only one taking work
+        assert query(client, "SELECT 1") == ((1,),)
+        assert run(c, f"UPDATE backends SET state = 'up' WHERE address = '{primary}'") == 1
+        assert run(c, f"DELETE FROM backends WHERE address = '{second}'") == 1
+        assert query(c, f"SELECT state FROM backends WHERE address = '{second}'") == (("draining",),)
+        code, message = error(c, f"INSERT INTO backends (address) VALUES ('{second}')")
+        assert code == 1105 and "still draining" in message, message
+        client.commit()   # the drain ends with the transaction
+        wait_until(lambda: not rows(c, f"SELECT * FROM backends WHERE address = '{second}'"), message="the drain done")
+        assert run(c, f"INSERT INTO backends (address) VALUES ('{second}')") == 1
+
+
 def test_move_to_a_backend_on_a_unix_socket_at_runtime(start_admin):
     socket_path = server_socket()
     a = start_admin()

@@ -21,7 +21,10 @@ final class BackendRegistry: @unchecked Sendable {
 
     func add(_ backend: BackendState) throws {
         try lock.withLock {
-            guard !backends.contains(where: { $0.id == backend.id }) else {
+            if let existing = backends.first(where: { $0.id == backend.id }) {
+                if existing.health == .draining {
+                    throw FunnelConfigurationError("backend \(backend.id) is still draining; add it again when it has left the backends")
+                }
                 throw FunnelConfigurationError("backend \(backend.id) exists already")
             }
             backends.append(backend)

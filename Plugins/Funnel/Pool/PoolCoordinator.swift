@@ -482,11 +482,12 @@ final class PoolCoordinator: @unchecked Sendable {
                 if !connection.channel.isActive { self.connectionClosed(id) }
                 self.run(actions)
             case .failure(let error):
-                if case BackendError.refused(let err) = error, err.errorCode == 1045 {
+                switch error {
+                case BackendError.refused(let err) where err.errorCode == 1045:
                     self.credentials.forget(user)   // the password changed on the backend
-                } else if case BackendError.refused(let err) = error, Self.userLimitCodes.contains(err.errorCode) {
-                    // The server caps this user, not the backend: no health failure.
-                } else {
+                case BackendError.refused(let err) where Self.userLimitCodes.contains(err.errorCode):
+                    break   // the server caps this user, not the backend: no health failure
+                default:
                     self.backendFailed(state, reason: "connect failed: \(error)")
                 }
                 self.run(self.lock.withLock {

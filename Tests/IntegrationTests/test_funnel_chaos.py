@@ -49,6 +49,12 @@ class Run:
         with self.lock:
             self.violations.append(message)
 
+    def failed(self, who, code, error):
+        """A statement failed: a time-out is a client left hanging, anything else is counted by code."""
+        if "timed out" in str(error):
+            self.violation(f"{who}: timed out: {error}")
+        self.count(f"error {code}")
+
 
 def worker(run, index, funnel_port, stop):
     rng = random.Random(index)
@@ -108,9 +114,7 @@ def worker(run, index, funnel_port, stop):
                     run.violation(f"worker {index}: fresh statement sees @leak={leak!r}, autocommit={autocommit}")
                 run.count("selects")
         except pymysql.err.MySQLError as e:
-            if "timed out" in str(e):
-                run.violation(f"worker {index}: timed out: {e}")
-            run.count(f"error {e.args[0] if e.args else type(e).__name__}")
+            run.failed(f"worker {index}", e.args[0] if e.args else type(e).__name__, e)
             conn = _drop(conn)
         except OSError as e:
             run.violation(f"worker {index}: {e!r}")
@@ -137,10 +141,9 @@ def prepared_worker(run, index, funnel_port, stop):
                 run.violation(f"prepared worker {index}: sent {marker}, got {got}")
             run.count("prepared")
         except mysql.connector.Error as e:
-            if "timed out" in str(e):
-                run.violation(f"prepared worker {index}: timed out: {e}")
-            run.count(f"error {e.errno}")
+            run.failed(f"prepared worker {index}", e.errno, e)
             conn = _drop(conn)
+    _drop(conn)
 
 
 def _drop(conn):
